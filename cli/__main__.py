@@ -1,0 +1,5 @@
+import sys
+
+from flowphase.cli import main
+
+sys.exit(main())

@@ -1,0 +1,109 @@
+"""The ``flowphase`` command line: ``report`` and ``derive``."""
+
+import argparse
+import logging
+import math
+import sys
+from pathlib import Path
+
+logger = logging.getLogger("flowphase")
+
+
+def _dims(text):
+    try:
+        values = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"invalid --dims {text!r}: give integers separated by commas, e.g. 128,512"
+        ) from None
+    return tuple(values)
+
+
+def _number(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid number {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"invalid number {text!r}: must be finite")
+    return value
+
+
+def _parser():
+    parser = argparse.ArgumentParser(
+        prog="flowphase",
+        description="Phase-aware training of flow-based generative models: "
+                    "derivations, numerics and finite-d validation.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    report = sub.add_parser("report", help="train, sample and compare with the theory")
+    report.add_argument("--out", type=Path, default=None,
+                        help="output folder (default: flowphase-report, or "
+                             "flowphase-report-quick with --quick)")
+    report.add_argument("--force", action="store_true",
+                        help="replace the output folder if it exists")
+    report.add_argument("--quick", action="store_true",
+                        help="small configuration that finishes in under a minute")
+    report.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    report.add_argument("--p", type=_number, default=0.8,
+                        help="weight of the +mu mode, in (0, 1) (default 0.8)")
+    report.add_argument("--sigma", type=_number, default=1.0,
+                        help="within-mode standard deviation, > 0 (default 1)")
+    report.add_argument("--kappa", type=_number, default=2.0,
+                        help="dilation parameter, > 0 (default 2)")
+    report.add_argument("--dims", type=_dims, default=None,
+                        help="dimensions, comma-separated (default 128,512,2048)")
+    report.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+    derive = sub.add_parser("derive", help="print the derived equations and write LaTeX")
+    derive.add_argument("--out", type=Path, default=Path("flowphase-equations.tex"),
+                        help="LaTeX file to write (default flowphase-equations.tex)")
+    derive.add_argument("--force", action="store_true", help="replace the file if it exists")
+    return parser
+
+
+def _report(args):
+    from flowphase.report.build import build_report
+    from flowphase.report.config import ReportConfig, quick_config
+
+    values = dict(p=args.p, sigma=args.sigma, kappa=args.kappa, seed=args.seed)
+    if args.dims is not None:
+        values["dims"] = args.dims
+    config = quick_config(**values) if args.quick else ReportConfig(**values)
+    out = args.out or Path("flowphase-report-quick" if args.quick else "flowphase-report")
+    path = build_report(config, out, force=args.force, show_progress=not args.no_progress)
+    print(f"report written to {path}/report.md")
+
+
+def _derive(args):
+    from flowphase.report.output import OutputError
+    from flowphase.theory.latex import to_latex_document, to_text
+
+    if args.out.exists() and not args.force:
+        raise OutputError(f"'{args.out}' exists already; pass --force to replace it")
+    print(to_text())
+    tmp = args.out.with_name(args.out.name + ".tmp")
+    tmp.write_text(to_latex_document(), encoding="utf-8")
+    tmp.replace(args.out)
+    print(f"LaTeX written to {args.out}")
+
+
+def main(argv=None):
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        if args.command == "report":
+            _report(args)
+        else:
+            _derive(args)
+    except (ValueError, OSError) as error:
+        print(f"flowphase: error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def console_main():
+    sys.exit(main())

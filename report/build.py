@@ -1,0 +1,129 @@
+"""``flowphase report``: run the pipeline and write the output folder.
+
+The folder holds ``report.md``, ``equations.tex``, the figures as PNG and
+PDF, and ``results.json`` (configuration, grids, versions and every
+plotted number as tidy ``records``). It is built in a hidden staging
+folder and renamed into place at the end.
+"""
+
+import logging
+import platform
+import time
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from flowphase.report import checks, figures, markdown
+from flowphase.report.output import check_destination, publish, staging_folder, write_json
+from flowphase.report.pipeline import build_grids, run_schedule
+from flowphase.theory.latex import to_latex_document, to_markdown
+from flowphase.theory.model import optimal_overlaps_numeric
+
+logger = logging.getLogger(__name__)
+
+PACKAGES = ("flowphase", "numpy", "scipy", "sympy", "mpmath", "numba", "matplotlib", "tqdm")
+
+
+def package_versions() -> dict:
+    versions = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def _steps_per_dimension(config, grids):
+    training = config.training
+    per_schedule = training.anchor_steps + training.explore_steps + training.refine_steps
+    return per_schedule * len(grids)
+
+
+def optimum_rate_rows(config, grids):
+    """Distance of the exact optimum to its ``d -> oo`` limit on a sweep of ``d``.
+
+    The limits come from the symbolic layer; the slope is fitted on
+    ``d`` from 10^3 to 10^7, where the leading ``1/sqrt(d)`` term dominates.
+    """
+    from flowphase.report.pipeline import _limit_values
+
+    schedule, _ = grids["dilated"]
+    cases = [("c, phase 1, tau = 0.5", 0.5, "c"),
+             ("omega, phase 1, tau = 0.5", 0.5, "omega"),
+             ("c, phase 2, tau = 1.5", 1.5, "c"),
+             ("m, phase 2, tau = 1.5", 1.5, "m")]
+    dims = np.unique(np.round(np.logspace(3, 7, 9)).astype(int))
+    rows = []
+    for label, tau, quantity in cases:
+        limit = _limit_values(schedule, [tau], config)[quantity][0]
+        distance = [abs(optimal_overlaps_numeric(
+            schedule, [tau], d=int(d), p=config.p, sigma=config.sigma,
+            kappa=config.kappa)[quantity][0] - limit) for d in dims]
+        rows.append({"label": label, "d": dims.tolist(), "distance": distance,
+                     "slope": figures.slope(dims, distance)})
+    return rows
+
+
+def build_report(config, out, *, force=False, show_progress=True) -> Path:
+    """Run the report for ``config`` and write it to the folder ``out``."""
+    out = Path(out)
+    check_destination(out, force)
+    started = time.perf_counter()
+    grids = build_grids(config)
+    rng = np.random.default_rng(config.seed)
+    staging = staging_folder(out)
+    logger.info("building report in %s", staging)
+
+    records, y_by_d = [], {}
+    total = _steps_per_dimension(config, grids) * len(config.dims)
+    with tqdm(total=total, desc="training", unit="step", disable=not show_progress) as bar:
+        for d in config.dims:
+            for name, (schedule, grid) in grids.items():
+                bar.set_postfix_str(f"d={d} {name}")
+                rows, y = run_schedule(name, schedule, grid, d, config, rng, bar)
+                records += rows
+                if y is not None:
+                    y_by_d[d] = y
+
+    rate_rows = optimum_rate_rows(config, grids)
+    checked = checks.evaluate(records)
+    summary = checks.summarize(checked)
+    sampler_rows = [r for r in records if r["quantity"] in ("p_hat", "sigma2_hat", "M")]
+
+    dims = list(config.dims)
+    figure_list = [
+        ("Overlaps on the dilated schedule (both phases)",
+         figures.overlaps_figure(records, "dilated", dims, staging)),
+        ("Overlaps on the linear schedule",
+         figures.overlaps_figure(records, "linear", dims, staging)),
+        ("Generated p_hat, sigma2_hat and M(end) versus d",
+         figures.sampler_figure(records, dims, staging)),
+        ("Law of y at tau = 1 against p N(kappa,1) + (1-p) N(-kappa,1)",
+         figures.histogram_figure(y_by_d, config.p, config.kappa, staging)),
+        ("Distance of the exact optimum to its limit versus d",
+         figures.rate_figure(rate_rows, staging)),
+    ]
+
+    versions = package_versions()
+    (staging / "equations.tex").write_text(to_latex_document(), encoding="utf-8")
+    elapsed = time.perf_counter() - started
+    text = markdown.render(config, versions, to_markdown(), summary, sampler_rows,
+                           rate_rows, figure_list, elapsed)
+    (staging / "report.md").write_text(text, encoding="utf-8")
+    write_json(staging / "results.json", {
+        "configuration": config.to_dict(),
+        "grids": {name: grid.tolist() for name, (_, grid) in grids.items()},
+        "versions": versions,
+        "elapsed_seconds": elapsed,
+        "optimum_rates": rate_rows,
+        "checks": [{k: r[k] for k in ("schedule", "d", "quantity", "time", "error",
+                                       "tolerance", "kind", "passed")} for r in checked],
+        "records": records,
+    })
+    publish(staging, out, force)
+    failed = sum(not r["passed"] for r in checked)
+    logger.info("%d of %d checks passed", len(checked) - failed, len(checked))
+    return out

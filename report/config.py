@@ -1,0 +1,94 @@
+"""Configuration of ``flowphase report``, checked where it is built."""
+
+import math
+from dataclasses import asdict, dataclass, field
+
+from flowphase.validation.training import TrainingConfig
+
+
+class ConfigError(ValueError):
+    """A report parameter is out of range; the message names it and the fix."""
+
+
+def _check_finite(name, value):
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        raise ConfigError(f"`{name}` must be a number, got {value!r}")
+    if not math.isfinite(value):
+        raise ConfigError(f"`{name}` must be finite, got {value!r}")
+
+
+@dataclass(frozen=True)
+class ReportConfig:
+    """Model, grids and sizes of one report run.
+
+    ``steps_per_phase`` uniform Euler steps cover each phase of the dilated
+    schedule (``tau`` in ``[0, 1]`` and ``[1, 2]``) and the whole linear
+    schedule (``t`` in ``[0, 1]``), so the grids are the training grids.
+    """
+
+    p: float = 0.8
+    sigma: float = 1.0
+    kappa: float = 2.0
+    dims: tuple = (128, 512, 2048)
+    seed: int = 0
+    steps_per_phase: int = 20
+    n_samples: int = 4000
+    training: TrainingConfig = field(default_factory=TrainingConfig)
+
+    def __post_init__(self):
+        for name in ("p", "sigma", "kappa"):
+            _check_finite(name, getattr(self, name))
+        if not 0 < self.p < 1:
+            raise ConfigError(
+                f"`p` must lie in (0, 1), got {self.p!r}: it is the weight "
+                "of the +mu mode"
+            )
+        if self.sigma <= 0:
+            raise ConfigError(f"`sigma` must be > 0, got {self.sigma!r}")
+        if self.kappa <= 0:
+            raise ConfigError(f"`kappa` must be > 0, got {self.kappa!r}")
+        if not self.dims:
+            raise ConfigError("`dims` must list at least one dimension")
+        for d in self.dims:
+            if not isinstance(d, int) or isinstance(d, bool) or d < 2:
+                raise ConfigError(
+                    f"every dimension in `dims` must be an integer >= 2, got {d!r}"
+                )
+            if self.kappa >= math.sqrt(d):
+                raise ConfigError(
+                    f"the dilated schedule needs kappa < sqrt(d); got kappa="
+                    f"{self.kappa!r} with d={d}: use d > kappa**2 = "
+                    f"{self.kappa**2:g} or a smaller kappa"
+                )
+        if not isinstance(self.seed, int) or self.seed < 0:
+            raise ConfigError(f"`seed` must be a non-negative integer, got {self.seed!r}")
+        if not isinstance(self.steps_per_phase, int) or self.steps_per_phase < 2:
+            raise ConfigError(
+                f"`steps_per_phase` must be an integer >= 2, got {self.steps_per_phase!r}"
+            )
+        if not isinstance(self.n_samples, int) or self.n_samples < 100:
+            raise ConfigError(
+                f"`n_samples` must be an integer >= 100, got {self.n_samples!r}"
+            )
+
+    @property
+    def log_odds(self) -> float:
+        return math.atanh(2 * self.p - 1)
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["dims"] = list(self.dims)
+        return data
+
+
+def quick_config(**overrides) -> ReportConfig:
+    """A small configuration that runs in well under a minute."""
+    values = dict(
+        dims=(64, 256),
+        steps_per_phase=10,
+        n_samples=2000,
+        training=TrainingConfig(batch_size=512, anchor_steps=100,
+                                explore_steps=100, refine_steps=80),
+    )
+    values.update(overrides)
+    return ReportConfig(**values)
