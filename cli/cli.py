@@ -61,6 +61,11 @@ def _parser():
     derive.add_argument("--out", type=Path, default=Path("flowphase-equations.tex"),
                         help="LaTeX file to write (default flowphase-equations.tex)")
     derive.add_argument("--force", action="store_true", help="replace the file if it exists")
+    derive.add_argument("--alpha", default=None,
+                        help="noise coefficient alpha(t) of a custom schedule on [0, 1], "
+                             "a formula in t, d and kappa (needs --beta)")
+    derive.add_argument("--beta", default=None,
+                        help="data coefficient beta(t) of the custom schedule (needs --alpha)")
     return parser
 
 
@@ -79,13 +84,23 @@ def _report(args):
 
 def _derive(args):
     from flowphase.report.output import OutputError
-    from flowphase.theory.latex import to_latex_document, to_text
+    from flowphase.theory.latex import derivation_equations, to_latex_document
+    from flowphase.theory.schedules import schedule_from_text
 
+    if (args.alpha is None) != (args.beta is None):
+        raise ValueError("give both --alpha and --beta for a custom schedule, or neither")
+    schedule = None
+    if args.alpha is not None:
+        schedule = schedule_from_text(args.alpha, args.beta)
     if args.out.exists() and not args.force:
         raise OutputError(f"'{args.out}' exists already; pass --force to replace it")
-    print(to_text())
+    document = to_latex_document(schedule) if schedule else to_latex_document()
+    equations = derivation_equations(schedule) if schedule else derivation_equations()
+    for label, equation, description in equations:
+        print(f"[{label}] {description}")
+        print(f"    {equation}")
     tmp = args.out.with_name(args.out.name + ".tmp")
-    tmp.write_text(to_latex_document(), encoding="utf-8")
+    tmp.write_text(document, encoding="utf-8")
     tmp.replace(args.out)
     print(f"LaTeX written to {args.out}")
 

@@ -68,8 +68,7 @@ def publish(staging: Path, path: Path, force: bool) -> None:
 def write_json(path: Path, data) -> None:
     """Write ``data`` as JSON through a temporary file and a rename."""
     path = Path(path)
+    text = json.dumps(data, indent=1, allow_nan=False) + "\n"
     tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as handle:
-        json.dump(data, handle, indent=1, allow_nan=False)
-        handle.write("\n")
+    tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)

@@ -1,0 +1,50 @@
+"""Atomic output folders: staging, publishing, refusing to overwrite."""
+
+import json
+import math
+
+import pytest
+
+from flowphase.report.output import (OutputError, check_destination, publish,
+                                     staging_folder, write_json)
+
+
+def test_publish_moves_staging_into_place(tmp_path):
+    out = tmp_path / "report"
+    staging = staging_folder(out)
+    (staging / "a.txt").write_text("new")
+    publish(staging, out, force=False)
+    assert (out / "a.txt").read_text() == "new"
+    assert not staging.exists()
+
+
+def test_publish_replaces_only_with_force(tmp_path):
+    out = tmp_path / "report"
+    out.mkdir()
+    (out / "a.txt").write_text("old")
+    staging = staging_folder(out)
+    (staging / "a.txt").write_text("new")
+    with pytest.raises(OutputError):
+        publish(staging, out, force=False)
+    assert (out / "a.txt").read_text() == "old"
+    publish(staging, out, force=True)
+    assert (out / "a.txt").read_text() == "new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report"]
+
+
+def test_check_destination_existing(tmp_path):
+    with pytest.raises(OutputError, match="exists already"):
+        check_destination(tmp_path, force=False)
+
+
+def test_write_json_rejects_nan(tmp_path):
+    path = tmp_path / "r.json"
+    with pytest.raises(ValueError):
+        write_json(path, {"x": math.nan})
+    assert not path.exists()
+
+
+def test_write_json_round_trip(tmp_path):
+    path = tmp_path / "r.json"
+    write_json(path, {"x": [1.5, None]})
+    assert json.loads(path.read_text()) == {"x": [1.5, None]}
