@@ -48,7 +48,7 @@ def optimum_rate_rows(config, grids):
     The limits come from the symbolic layer; the slope is fitted on
     ``d`` from 10^3 to 10^7, where the leading ``1/sqrt(d)`` term dominates.
     """
-    from flowphase.report.pipeline import _limit_values
+    from flowphase.report.pipeline import _limit_values, schedule_parameters
 
     schedule, _ = grids["dilated"]
     cases = [("c, phase 1, tau = 0.5", 0.5, "c"),
@@ -61,7 +61,8 @@ def optimum_rate_rows(config, grids):
         limit = _limit_values(schedule, [tau], config)[quantity][0]
         distance = [abs(optimal_overlaps_numeric(
             schedule, [tau], d=int(d), p=config.p, sigma=config.sigma,
-            kappa=config.kappa)[quantity][0] - limit) for d in dims]
+            **schedule_parameters(schedule, config))[quantity][0] - limit)
+            for d in dims]
         rows.append({"label": label, "d": dims.tolist(), "distance": distance,
                      "slope": figures.slope(dims, distance)})
     return rows

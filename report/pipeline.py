@@ -34,6 +34,12 @@ def build_grids(config):
     }
 
 
+def schedule_parameters(schedule, config):
+    """Return the keyword values of the schedule's free parameters."""
+    known = {"kappa": config.kappa}
+    return {s.name: known[s.name] for s in schedule.free_symbols if s.name in known}
+
+
 def _float_or_none(value):
     value = float(value)
     return value if math.isfinite(value) else None
@@ -60,8 +66,8 @@ def _limit_values(schedule, times, config):
 
 
 def _sampler_theory(schedule, grid, d, config):
-    return sampler_statistics(schedule, grid, d=d, p=config.p,
-                              sigma=config.sigma, kappa=config.kappa)
+    return sampler_statistics(schedule, grid, d=d, p=config.p, sigma=config.sigma,
+                              **schedule_parameters(schedule, config))
 
 
 def run_schedule(name, schedule, grid, d, config, rng, progress=None):
@@ -72,7 +78,8 @@ def run_schedule(name, schedule, grid, d, config, rng, progress=None):
     """
     mixture = Mixture(d, config.p, config.sigma)
     times = grid[:-1]
-    rates = np.array([schedule.rates(t, d=d, kappa=config.kappa) for t in times])
+    params = schedule_parameters(schedule, config)
+    rates = np.array([schedule.rates(t, d=d, **params) for t in times])
     anchor = int(np.argmin(np.abs(times - (1.0 if name == "dilated" else 0.5))))
     networks = train_autoencoders(
         mixture, rates[:, 0], rates[:, 1], anchor=anchor, rng=rng,
@@ -80,7 +87,7 @@ def run_schedule(name, schedule, grid, d, config, rng, progress=None):
     )
     simulated = networks.overlaps(mixture.mu)
     exact = optimal_overlaps_numeric(schedule, times, d=d, p=config.p,
-                                     sigma=config.sigma, kappa=config.kappa)
+                                     sigma=config.sigma, **params)
     limits = _limit_values(schedule, times, config)
 
     records = []
