@@ -204,9 +204,11 @@ def test_overlaps_numeric_match_symbolic(schedule_name):
     )
     values = {d: dim, sigma: s_dev, log_odds: sp.atanh(2 * sp.Rational("0.8") - 1)}
     for index, time in enumerate(times):
-        exact = model.optimal_overlaps_on(schedule, sp.Rational(repr(float(time))))
+        side = "left" if time == end else "right"
+        alpha_value, beta_value, _, _ = schedule.coefficient_expressions(time, side)
+        values.update({alpha: alpha_value, beta: beta_value})
         for name in model.OVERLAP_NAMES:
-            expected = float(exact[name].subs(values))
+            expected = float(model.optimal_overlaps()[name].subs(values))
             assert numeric[name][index] == pytest.approx(expected, rel=1e-12, abs=1e-14)
 
 

@@ -186,6 +186,11 @@ def optimal_overlaps_on(schedule, time, side: str = "right") -> dict[str, sp.Exp
     """
     side = _existing_side(schedule, time, side)
     alpha_value, beta_value, _, _ = schedule.coefficient_expressions(time, side=side)
+    return dict(_overlaps_on_cached(alpha_value, beta_value))
+
+
+@functools.lru_cache(maxsize=None)
+def _overlaps_on_cached(alpha_value, beta_value) -> dict[str, sp.Expr]:
     values = {alpha: alpha_value, beta: beta_value}
     return {
         name: sp.simplify(expression.subs(values))
