@@ -21,27 +21,33 @@ def _column_dots(a, b):
     return np.einsum("ik,ik->k", a, b)
 
 
-def gauss_newton_step(x0, x1, alphas, betas, state, *, gain, direction_rate,
-                      damping, update_direction):
+def gauss_newton_step(x0, x1, alphas, betas, state, *, gain, direction_gain,
+                      damping):
     """Update ``state`` in place with one step on the batch ``(x0, x1)``.
 
     ``alphas`` and ``betas`` have shape ``(1, K)``. ``gain`` in ``(0, 1]``
-    scales the whole step. Returns the batch loss per network divided by
-    ``d`` (before the step).
+    scales the step on ``(c, u, rho, b)``; ``direction_gain`` (a scalar or
+    shape ``(K,)``) scales the step on ``v``, and 0 freezes ``v``. ``x0``
+    and ``x1`` may be float32, which halves the cost of the matrix
+    products; per-network sums are then formed in float64. Returns the
+    batch loss per network divided by ``d`` (before the step).
     """
     n, d = x0.shape
     k = state.rho.shape[0]
     root_d = np.sqrt(d)
 
     # Per-sample norms, combined per network without forming x.
-    n00, n01, n11 = _row_dots(x0, x0), _row_dots(x0, x1), _row_dots(x1, x1)
+    n00 = _row_dots(x0, x0).astype(float)
+    n01 = _row_dots(x0, x1).astype(float)
+    n11 = _row_dots(x1, x1).astype(float)
     xx = (alphas**2 * n00[:, None] + 2 * alphas * betas * n01[:, None]
           + betas**2 * n11[:, None])
     x_x1 = alphas * n01[:, None] + betas * n11[:, None]
 
     # Projections on v and u for every network: two matrix products.
-    vu = np.hstack([state.v, state.u])
-    p0, p1 = x0 @ vu, x1 @ vu
+    vu = np.hstack([state.v, state.u]).astype(x0.dtype)
+    p0 = (x0 @ vu).astype(float)
+    p1 = (x1 @ vu).astype(float)
     z = (alphas * p0[:, :k] + betas * p1[:, :k]) / root_d
     x_u = alphas * p0[:, k:] + betas * p1[:, k:]
     x1_u = p1[:, k:]
@@ -57,8 +63,11 @@ def gauss_newton_step(x0, x1, alphas, betas, state, *, gain, direction_rate,
     loss = np.mean(c * r_x + phi * r_u - (c * x_x1 + phi * x1_u)
                    + n11[:, None], axis=0) / d
 
-    back = np.hstack([phi, r_u * dphi])
-    t0, t1 = x0.T @ back / n, x1.T @ back / n
+    update_direction = np.any(np.asarray(direction_gain) > 0)
+    back = np.hstack([phi, r_u * dphi]) if update_direction else phi
+    back = back.astype(x0.dtype)
+    t0 = (x0.T @ back).astype(float) / n
+    t1 = (x1.T @ back).astype(float) / n
     e_phi_x = alphas * t0[:, :k] + betas * t1[:, :k]
     e_phi2 = np.mean(phi**2, axis=0)
 
@@ -78,30 +87,35 @@ def gauss_newton_step(x0, x1, alphas, betas, state, *, gain, direction_rate,
     a_rb = uu * np.mean(dphi**2 * z, axis=0)
     a_bb = uu * np.mean(dphi**2, axis=0)
 
+    # The u-block E[phi^2]*I, damped like the other diagonal entries.
+    u_block = e_phi2 * (1.0 + damping)
     cu_cu = _column_dots(e_phi_x, e_phi_x)
     cu_u = _column_dots(e_phi_x, state.u)
     cu_h = _column_dots(e_phi_x, h_u)
     u_h = _column_dots(state.u, h_u)
 
     schur = np.empty((k, 3, 3))
-    schur[:, 0, 0] = a_cc - cu_cu / e_phi2
-    schur[:, 0, 1] = schur[:, 1, 0] = a_crho - cu_u * e_pp_z / e_phi2
-    schur[:, 0, 2] = schur[:, 2, 0] = a_cb - cu_u * e_pp / e_phi2
-    schur[:, 1, 1] = a_rr - uu * e_pp_z**2 / e_phi2
-    schur[:, 1, 2] = schur[:, 2, 1] = a_rb - uu * e_pp_z * e_pp / e_phi2
-    schur[:, 2, 2] = a_bb - uu * e_pp**2 / e_phi2
+    schur[:, 0, 0] = a_cc - cu_cu / u_block
+    schur[:, 0, 1] = schur[:, 1, 0] = a_crho - cu_u * e_pp_z / u_block
+    schur[:, 0, 2] = schur[:, 2, 0] = a_cb - cu_u * e_pp / u_block
+    schur[:, 1, 1] = a_rr - uu * e_pp_z**2 / u_block
+    schur[:, 1, 2] = schur[:, 2, 1] = a_rb - uu * e_pp_z * e_pp / u_block
+    schur[:, 2, 2] = a_bb - uu * e_pp**2 / u_block
     rhs = np.stack([
-        -h_c + cu_h / e_phi2,
-        -h_rho + e_pp_z * u_h / e_phi2,
-        -h_b + e_pp * u_h / e_phi2,
+        -h_c + cu_h / u_block,
+        -h_rho + e_pp_z * u_h / u_block,
+        -h_b + e_pp * u_h / u_block,
     ], axis=1)
 
-    # Levenberg damping relative to the diagonal.
-    diagonal = np.abs(np.diagonal(schur, axis1=1, axis2=2)) + 1e-12
-    schur += damping * diagonal[:, :, None] * np.eye(3)[None]
+    # Levenberg-Marquardt damping relative to the diagonal of the full
+    # Gauss-Newton matrix, not of the Schur complement: the latter vanishes
+    # where b is redundant with u (phi nearly constant), and damping it
+    # would then leave that direction undamped.
+    for i, a_ii in enumerate((a_cc, a_rr, a_bb)):
+        schur[:, i, i] += damping * np.abs(a_ii) + 1e-12
     delta = np.linalg.solve(schur, rhs[..., None])[..., 0]
     d_c, d_rho, d_b = delta[:, 0], delta[:, 1], delta[:, 2]
-    d_u = -(h_u + e_phi_x * d_c + state.u * (e_pp_z * d_rho + e_pp * d_b)) / e_phi2
+    d_u = -(h_u + e_phi_x * d_c + state.u * (e_pp_z * d_rho + e_pp * d_b)) / u_block
 
     # Trust region: rho stays within [rho/2, 3*rho/2 + 1/2] and |d b| <= 1/2.
     # Keeping rho > 0 fixes the sign of w = rho*v, so that averaging w over
@@ -116,7 +130,7 @@ def gauss_newton_step(x0, x1, alphas, betas, state, *, gain, direction_rate,
 
     if update_direction:
         _direction_step(state, alphas, betas, t0[:, k:], t1[:, k:], xx, dphi,
-                        uu, gain * direction_rate)
+                        uu, direction_gain)
     return loss
 
 
@@ -132,5 +146,11 @@ def _direction_step(state, alphas, betas, t0_g, t1_g, xx, dphi, uu, rate):
     grad_v -= state.v * (_column_dots(grad_v, state.v) / d)
     curvature = (2 * uu / d * np.mean(dphi**2 * xx, axis=0) / d
                  * state.rho**2 + 1e-12)
-    state.v = state.v - rate * grad_v / curvature
+    step = rate * grad_v / curvature
+    # Where the activation saturates, gradient and curvature both vanish
+    # and their ratio is mostly noise, so one step may turn v by at most
+    # about `rate` radians.
+    step_norm = np.linalg.norm(step, axis=0) / root_d
+    step *= np.minimum(1.0, rate / np.maximum(step_norm, 1e-300))
+    state.v = state.v - step
     state.v *= root_d / np.linalg.norm(state.v, axis=0)

@@ -7,26 +7,39 @@ matrix products serves every network.
 
 Optimiser (chosen because constant-step SGD stalls at a noise floor that
 biases the overlaps, and plain Adam converges too slowly in the flat
-direction of ``|w|``): write ``w = rho*v`` with ``|v|^2 = d``.
+direction of ``|w|``): write ``w = rho*v`` with ``|v|^2 = d``. Each step
+takes a Levenberg-Marquardt-damped Gauss-Newton step on ``(c, u, rho, b)``,
+where ``u`` is eliminated exactly because its Gauss-Newton block is a
+multiple of the identity. Unless ``v`` is frozen, the step also moves ``v``
+by a preconditioned gradient step that turns it by at most its gain in
+radians. Batches hold
+``batch_size`` fresh pairs, shared by all networks and drawn by
+``sampling_threads`` threads one step ahead, because drawing normal
+variates costs more than the step itself at ``d`` in the thousands;
+``single_precision`` runs the matrix products in float32.
 
-1. Stage "explore": each step takes a damped Gauss-Newton step on
-   ``(c, u, rho, b)`` jointly (``u`` is eliminated exactly, because its
-   Gauss-Newton block is a multiple of the identity) and a preconditioned
-   gradient step on the direction ``v``, with a step gain that decays like
-   ``k^-0.7`` after the first 40% of the stage. ``w`` is averaged over the
-   second half of the stage (Polyak-Ruppert averaging).
-2. Stage "refine": ``v`` is frozen at the averaged direction, because a
-   noisy instantaneous ``v`` attenuates the fitted ``rho``; the
-   Gauss-Newton steps on ``(c, u, rho, b)`` continue with a decaying gain
-   and are averaged over the second half.
-
-Every network of a schedule starts from a network trained alone at an
-anchor time (where the direction is easy to learn), the warm start from
-a neighbouring time that gradient flow needs to converge in reasonable
-time.
+1. Anchor: one network at the ``anchor`` time learns ``v`` from a random
+   start (Gauss-Newton gain 1 decaying like ``1/k``, direction gain
+   ``direction_rate`` decaying likewise); ``w`` is averaged over the
+   second half of the stage. Every network starts from this one.
+2. Explore: over the first ``slide_fraction`` of the stage each network's
+   ``(alpha, beta)`` moves from the anchor's to its own at gain 1, so it
+   arrives near its optimum along a path of neighbouring optima. Where
+   ``omega`` is small the loss is nearly flat in ``(m, b, omega)``, and a
+   network started far away drifts along that valley. The gain then
+   decays to ``final_gain`` with half-life ``gain_half_life`` steps. The
+   direction gain is ``1/(direction_prior + k)``, so the anchor's
+   direction counts as ``direction_prior`` batches of evidence: at small
+   ``tau`` one batch says little about the direction, and a larger
+   direction step only adds noise, which lowers the fitted ``omega``.
+3. Refine: ``v`` is frozen at the explore average and ``(c, u, rho, b)``
+   take steps at gain ``final_gain``, averaged over the second half.
+   Gain 1 would bias ``rho`` and ``b``, because each step then refits the
+   ``d`` entries of ``u`` to one batch.
 """
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -45,7 +58,13 @@ class TrainingConfig:
     explore_steps: int = 200
     refine_steps: int = 150
     direction_rate: float = 0.5
+    direction_prior: float = 50.0
+    slide_fraction: float = 0.3
     damping: float = 1e-3
+    final_gain: float = 0.1
+    gain_half_life: float = 10.0
+    single_precision: bool = True
+    sampling_threads: int = 2
 
     def __post_init__(self):
         for name in ("batch_size", "anchor_steps", "explore_steps", "refine_steps"):
@@ -54,6 +73,15 @@ class TrainingConfig:
                 raise ValueError(
                     f"training `{name}` must be an integer >= 2, got {value!r}"
                 )
+        if not 0 < self.final_gain <= 1:
+            raise ValueError(
+                f"training `final_gain` must be in (0, 1], got {self.final_gain!r}"
+            )
+        if self.sampling_threads < 1:
+            raise ValueError(
+                "training `sampling_threads` must be >= 1, "
+                f"got {self.sampling_threads!r}"
+            )
         if not 0 < self.direction_rate <= 1:
             raise ValueError(
                 "training `direction_rate` must be in (0, 1], "
@@ -148,26 +176,93 @@ class _Average:
 from .gauss_newton import gauss_newton_step  # noqa: E402
 
 
-def _decaying_gain(step: int, n_steps: int) -> float:
-    """1 for the first 40% of a stage, then ``(k0/k)^0.7``."""
-    k0 = max(1, int(0.4 * n_steps))
-    return 1.0 if step < k0 else (k0 / step) ** 0.7
+def _decaying_gain(step: int, half_life: float, floor: float) -> float:
+    """``half_life / (half_life + step)``, but at least ``floor``."""
+    if half_life <= 0:
+        return floor
+    return max(floor, half_life / (half_life + step))
 
 
-def _run_stage(mixture, alphas, betas, state, n_steps, rng, config, *,
-               update_direction, progress=None):
+class _SampleStream:
+    """Batches of ``(x0, x1)`` drawn by worker threads one step ahead.
+
+    Each worker draws its share of every batch with ``Mixture.draw`` from
+    its own generator spawned from ``rng``, so the stream is reproducible
+    for a given ``rng`` and worker count. NumPy releases the GIL while it
+    fills arrays with normal variates, so the draws of the next batch run
+    in parallel with each other and with the optimiser step on this one.
+    """
+
+    def __init__(self, mixture, batch_size, rng, dtype, n_workers):
+        self._mixture = mixture
+        self._dtype = dtype
+        bounds = np.linspace(0, batch_size, n_workers + 1).astype(int)
+        self._slices = [slice(lo, hi) for lo, hi in zip(bounds[:-1], bounds[1:])]
+        self._generators = rng.spawn(n_workers)
+        self._buffers = [
+            (np.empty((batch_size, mixture.d), dtype),
+             np.empty((batch_size, mixture.d), dtype))
+            for _ in range(2)
+        ]
+        self._executor = ThreadPoolExecutor(max_workers=n_workers)
+        self._next = 0
+        self._pending = self._submit(self._buffers[0])
+
+    def _fill(self, buffers, part):
+        rows = self._slices[part]
+        x0, x1, _ = self._mixture.draw(rows.stop - rows.start,
+                                       self._generators[part])
+        buffers[0][rows] = x0
+        buffers[1][rows] = x1
+
+    def _submit(self, buffers):
+        return [self._executor.submit(self._fill, buffers, part)
+                for part in range(len(self._slices))]
+
+    def next_batch(self):
+        """Return the next ``(x0, x1)``, valid until the following call."""
+        for future in self._pending:
+            future.result()
+        ready = self._buffers[self._next]
+        self._next = 1 - self._next
+        self._pending = self._submit(self._buffers[self._next])
+        return ready
+
+    def close(self):
+        for future in self._pending:
+            future.cancel()
+        self._executor.shutdown(wait=True)
+
+
+def _run_stage(samples, alphas, betas, state, n_steps, config, *,
+               start_alphas=None, start_betas=None, slide_steps=0,
+               half_life=0.0, direction_gain=None, progress=None):
+    """Run ``n_steps`` optimiser steps and average the second half.
+
+    During the first ``slide_steps`` steps each network's coefficients
+    move linearly from ``(start_alphas, start_betas)`` to its own.
+    ``direction_gain(step)`` sets the step on ``v`` (None freezes ``v``).
+    """
     average = _Average()
     losses = []
     for step in range(n_steps):
-        x0, x1, _ = mixture.draw(config.batch_size, rng)
+        x0, x1 = samples.next_batch()
+        if step < slide_steps:
+            weight = (step + 1) / slide_steps
+            step_alphas = start_alphas + weight * (alphas - start_alphas)
+            step_betas = start_betas + weight * (betas - start_betas)
+            gain = 1.0
+        else:
+            step_alphas, step_betas = alphas, betas
+            gain = _decaying_gain(step - slide_steps, half_life,
+                                  config.final_gain)
         loss = gauss_newton_step(
-            x0, x1, alphas, betas, state,
-            gain=_decaying_gain(step, n_steps),
-            direction_rate=config.direction_rate, damping=config.damping,
-            update_direction=update_direction,
+            x0, x1, step_alphas, step_betas, state, gain=gain,
+            direction_gain=0.0 if direction_gain is None else direction_gain(step),
+            damping=config.damping,
         )
         losses.append(loss)
-        if step >= n_steps // 2:
+        if step >= (n_steps + slide_steps) // 2:
             average.add(state)
         if progress is not None:
             progress.update(1)
@@ -194,32 +289,72 @@ def train_autoencoders(mixture: Mixture, alphas, betas, *, anchor: int,
     alphas = np.asarray(alphas, dtype=float)[None, :]
     betas = np.asarray(betas, dtype=float)[None, :]
     n_networks = alphas.shape[1]
+    if not 0 <= anchor < n_networks:
+        raise ValueError(
+            f"anchor index {anchor} is out of range for {n_networks} times; "
+            "pass the index of one of the given times")
     d = mixture.d
 
     anchor_state = _initial_state(d, 1, rng)
-    _, anchor_losses = _run_stage(
-        mixture, alphas[:, anchor:anchor + 1], betas[:, anchor:anchor + 1],
-        anchor_state, config.anchor_steps, rng, config,
-        update_direction=True, progress=progress,
-    )
-    state = anchor_state.copy_columns(n_networks)
+    dtype = np.float32 if config.single_precision else np.float64
+    samples = _SampleStream(mixture, config.batch_size, rng, dtype,
+                            config.sampling_threads)
+    try:
+        state = _train_anchor(samples, alphas, betas, anchor, anchor_state,
+                              config, progress)
+        (w, b, u, c), final_losses = _train_all(
+            samples, alphas, betas, anchor, state, config, progress)
+    finally:
+        samples.close()
 
-    (w_mean, *_), explore_losses = _run_stage(
-        mixture, alphas, betas, state, config.explore_steps, rng, config,
-        update_direction=True, progress=progress,
-    )
-    norms = np.linalg.norm(w_mean, axis=0)
-    state.v = w_mean * (np.sqrt(d) / np.maximum(norms, 1e-300))
-    state.rho = norms / np.sqrt(d)
-
-    (w, b, u, c, _), refine_losses = _run_stage(
-        mixture, alphas, betas, state, config.refine_steps, rng, config,
-        update_direction=False, progress=progress,
-    )
     stats = {
-        "final_loss": refine_losses[-10:].mean(axis=0),
+        "final_loss": final_losses[-10:].mean(axis=0),
         "samples_per_network": config.batch_size * (
             config.explore_steps + config.refine_steps),
     }
     logger.debug("trained %d networks at d=%d", n_networks, d)
     return Autoencoders(c=c, u=u, w=w, b=b, stats=stats)
+
+
+def _train_anchor(samples, alphas, betas, anchor, state, config, progress):
+    """Train the anchor network from ``state``; return copies for all times."""
+    (w_mean, *_), _ = _run_stage(
+        samples, alphas[:, anchor:anchor + 1], betas[:, anchor:anchor + 1],
+        state, config.anchor_steps, config,
+        half_life=0.3 * config.anchor_steps,
+        direction_gain=lambda step: config.direction_rate * _decaying_gain(
+            step, 0.2 * config.anchor_steps, 0.0),
+        progress=progress,
+    )
+    _set_direction(state, w_mean)
+    return state.copy_columns(alphas.shape[1])
+
+
+def _train_all(samples, alphas, betas, anchor, state, config, progress):
+    """Run the explore and refine stages on every network from ``state``."""
+    prior = config.direction_prior
+    (w_mean, *_), _ = _run_stage(
+        samples, alphas, betas, state, config.explore_steps, config,
+        start_alphas=alphas[:, anchor:anchor + 1],
+        start_betas=betas[:, anchor:anchor + 1],
+        slide_steps=int(config.slide_fraction * config.explore_steps),
+        half_life=config.gain_half_life,
+        direction_gain=lambda step: min(config.direction_rate,
+                                        1.0 / (prior + step + 1)),
+        progress=progress,
+    )
+    _set_direction(state, w_mean)
+
+    (w, b, u, c, _), losses = _run_stage(
+        samples, alphas, betas, state, config.refine_steps, config,
+        progress=progress,
+    )
+    return (w, b, u, c), losses
+
+
+def _set_direction(state: _State, w: np.ndarray):
+    """Replace ``v`` and ``rho`` by the direction and norm of ``w``."""
+    d = w.shape[0]
+    norms = np.linalg.norm(w, axis=0)
+    state.v = w * (np.sqrt(d) / np.maximum(norms, 1e-300))
+    state.rho = norms / np.sqrt(d)
