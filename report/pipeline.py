@@ -80,7 +80,10 @@ def run_schedule(name, schedule, grid, d, config, rng, progress=None):
     times = grid[:-1]
     params = schedule_parameters(schedule, config)
     rates = np.array([schedule.rates(t, d=d, **params) for t in times])
-    anchor = int(np.argmin(np.abs(times - (1.0 if name == "dilated" else 0.5))))
+    # The direction of w is learned first at an informative time: the end
+    # of phase 1 (tau = 1) on the dilated grid, the first positive time on
+    # the linear one.
+    anchor = int(np.argmin(np.abs(times - 1.0))) if name == "dilated" else 1
     networks = train_autoencoders(
         mixture, rates[:, 0], rates[:, 1], anchor=anchor, rng=rng,
         config=config.training, progress=progress,
