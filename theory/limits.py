@@ -49,9 +49,32 @@ def limit_large_d(expression: sp.Expr) -> sp.Expr:
     """Return lim_{d -> oo} of ``expression`` as ``lim_{epsilon -> 0+}``.
 
     The result may be ``sympy.oo`` or ``-sympy.oo``. The expression may
-    already be written in ``epsilon`` instead of ``d``.
+    already be written in ``epsilon`` instead of ``d``. A rational function
+    of ``epsilon`` with numeric coefficients takes an exact shortcut, the
+    ratio of the lowest-order terms of numerator and denominator, and
+    everything else goes to ``sympy.limit``.
     """
-    return sp.factor(sp.limit(large_d(expression), epsilon, 0, "+"))
+    in_epsilon = large_d(expression)
+    if in_epsilon.free_symbols <= {epsilon} and in_epsilon.is_rational_function(epsilon):
+        return _rational_limit(in_epsilon)
+    return sp.factor(sp.limit(in_epsilon, epsilon, 0, "+"))
+
+
+def _rational_limit(expression: sp.Expr) -> sp.Expr:
+    """Return lim_{epsilon -> 0+} of a rational function with numeric coefficients."""
+    numerator, denominator = sp.fraction(sp.cancel(sp.together(expression)))
+    if numerator == 0:
+        return sp.S.Zero
+    lowest = []
+    for polynomial in (sp.Poly(numerator, epsilon), sp.Poly(denominator, epsilon)):
+        (order,), coefficient = polynomial.terms()[-1]
+        lowest.append((order, coefficient))
+    (top_order, top), (bottom_order, bottom) = lowest
+    if top_order > bottom_order:
+        return sp.S.Zero
+    if top_order == bottom_order:
+        return top / bottom
+    return sp.sign(top / bottom) * sp.oo
 
 
 def parameter_values(**values) -> dict[sp.Symbol, sp.Expr]:
