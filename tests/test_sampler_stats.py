@@ -3,6 +3,7 @@
 import math
 from fractions import Fraction
 
+import mpmath
 import numpy as np
 import pytest
 import sympy as sp
@@ -203,6 +204,42 @@ def test_no_decision_step_keeps_overlap_zero():
     assert result["M_end"] == 0.0
     assert result["sigma2_hat"] == 1.0
     assert 0.5 < result["p_hat"] < 1.0
+
+
+def test_overlap_quadrature_matches_mpmath():
+    """M_end and p_hat at d = 128 against tanh-sinh quadrature in mpmath."""
+    schedule = dilated_schedule(KAPPA)
+    grid = _dilated_grid(20)
+    dimension = 128
+    coefficients = sampler.step_coefficients(
+        schedule, grid, d=dimension, p=P_WEIGHT, sigma=SIGMA
+    )
+    steps = list(zip(coefficients["lin"], coefficients["amp"], coefficients["omega"]))
+
+    def final(value):
+        y = value
+        for lin, amp, omega in steps:
+            y = (1 + lin) * y + amp * mpmath.tanh(omega * y + ELL)
+        return y
+
+    with mpmath.workdps(20):
+        left, right = mpmath.mpf(-3), mpmath.mpf(3)
+        for _ in range(80):
+            middle = (left + right) / 2
+            if final(middle) < 0:
+                left = middle
+            else:
+                right = middle
+        root = (left + right) / 2
+        integral = mpmath.quad(
+            lambda value: abs(final(value)) * mpmath.npdf(value), [-12, root, 12]
+        )
+        expected_overlap = float(integral / mpmath.sqrt(dimension))
+        expected_p = float(mpmath.ncdf(-root))
+
+    result = _statistics(schedule, grid, dimension)
+    assert result["M_end"] == pytest.approx(expected_overlap, rel=1e-12)
+    assert result["p_hat"] == pytest.approx(expected_p, abs=1e-14)
 
 
 # -- step coefficients and limits -----------------------------------------------------
