@@ -29,8 +29,15 @@ def _number(text):
     return value
 
 
+class _Parser(argparse.ArgumentParser):
+    """Argument parser whose errors are one line naming the value."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
 def _parser():
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="flowphase",
         description="Phase-aware training of flow-based generative models: "
                     "derivations, numerics and finite-d validation.",
