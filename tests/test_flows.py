@@ -53,7 +53,7 @@ def test_finite_d_flow_reaches_saturated_limit():
     sigma, kappa, d = 1.0, 2.0, 1e8
     rhs = finite_d("dilated", 1)
     ell = math.atanh(0.6)
-    solution = dopri5(rhs, 1.0, 1.999, np.array([math.sqrt(d) * 0.0 + 1.0, 1.0]),
+    solution = dopri5(rhs, 1.0, 1.999, np.array([1.0, 1.0]),
                       np.array([d, kappa, sigma, ell]), rtol=1e-10, atol=1e-12)
     t_local = 0.999
     p_limit = (1 - t_local) ** 2 + sigma**2 * t_local**2

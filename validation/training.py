@@ -56,7 +56,7 @@ class TrainingConfig:
     batch_size: int = 1024
     anchor_steps: int = 200
     explore_steps: int = 200
-    refine_steps: int = 150
+    refine_steps: int = 400
     direction_rate: float = 0.5
     direction_prior: float = 50.0
     slide_fraction: float = 0.3
@@ -65,6 +65,9 @@ class TrainingConfig:
     gain_half_life: float = 10.0
     single_precision: bool = True
     sampling_threads: int = 2
+    repair_rounds: int = 2
+    repair_batches: int = 8
+    refit_batches: int = 32
 
     def __post_init__(self):
         for name in ("batch_size", "anchor_steps", "explore_steps", "refine_steps"):
@@ -174,6 +177,7 @@ class _Average:
 
 
 from .gauss_newton import gauss_newton_step  # noqa: E402
+from .repair import choose_neighbours, refit_linear  # noqa: E402
 
 
 def _decaying_gain(step: int, half_life: float, floor: float) -> float:
@@ -304,6 +308,8 @@ def train_autoencoders(mixture: Mixture, alphas, betas, *, anchor: int,
                               config, progress)
         (w, b, u, c), final_losses = _train_all(
             samples, alphas, betas, anchor, state, config, progress)
+        (w, b, u, c), repaired = _repair(samples, alphas, betas, (c, u, w, b),
+                                         config, progress)
     finally:
         samples.close()
 
@@ -311,6 +317,7 @@ def train_autoencoders(mixture: Mixture, alphas, betas, *, anchor: int,
         "final_loss": final_losses[-10:].mean(axis=0),
         "samples_per_network": config.batch_size * (
             config.explore_steps + config.refine_steps),
+        "repaired": repaired,
     }
     logger.debug("trained %d networks at d=%d", n_networks, d)
     return Autoencoders(c=c, u=u, w=w, b=b, stats=stats)
@@ -358,3 +365,43 @@ def _set_direction(state: _State, w: np.ndarray):
     norms = np.linalg.norm(w, axis=0)
     state.v = w * (np.sqrt(d) / np.maximum(norms, 1e-300))
     state.rho = norms / np.sqrt(d)
+
+
+def _repair(samples, alphas, betas, params, config, progress):
+    """Adopt better neighbouring parameters and refine again (see ``repair``).
+
+    Returns ``((w, b, u, c), repaired)`` where ``repaired`` lists the
+    indices of the networks that adopted a neighbour's parameters.
+    """
+    repaired = []
+    for _ in range(config.repair_rounds):
+        x0, x1 = _validation_batch(samples, config)
+        choice = choose_neighbours(x0, x1, alphas, betas, params)
+        moved = np.flatnonzero(choice != np.arange(choice.size))
+        if moved.size == 0:
+            break
+        logger.info("networks %s adopt a neighbour's parameters", moved.tolist())
+        repaired += moved.tolist()
+        c, u, w, b = (x[..., choice] for x in params)
+        state = _State(v=None, rho=None, b=b.copy(), u=u.copy(), c=c.copy())
+        _set_direction(state, w)
+        (w, b, u, c, _), _ = _run_stage(
+            samples, alphas, betas, state, config.refine_steps, config,
+            progress=progress,
+        )
+        params = (c, u, w, b)
+    c, u, w, b = params
+    # Averaging (c, u) over steps in which (rho, b) moved gives a readout
+    # that does not fit the averaged (w, b). In the saturated phase the loss
+    # is flat in rho, so c and u drift with it. Refit them exactly.
+    fresh = (samples.next_batch() for _ in range(config.refit_batches))
+    c, u = refit_linear(fresh, alphas, betas, w, b)
+    return (w, b, u, c), sorted(set(repaired))
+
+
+def _validation_batch(samples, config):
+    """Concatenate ``config.repair_batches`` fresh batches in float64."""
+    batches = [samples.next_batch() for _ in range(config.repair_batches)]
+    x0 = np.concatenate([np.array(x, dtype=float) for x, _ in batches])
+    x1 = np.concatenate([np.array(x, dtype=float) for _, x in batches])
+    return x0, x1
