@@ -101,7 +101,7 @@ def _derive(args):
         schedule = schedule_from_text(args.alpha, args.beta)
     if args.out.exists() and not args.force:
         raise OutputError(f"'{args.out}' exists already; pass --force to replace it")
-    document = to_latex_document(schedule) if schedule else to_latex_document()
+    document = to_latex_document(schedule=schedule)
     equations = derivation_equations(schedule) if schedule else derivation_equations()
     for label, equation, description in equations:
         print(f"[{label}] {description}")
