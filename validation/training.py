@@ -1,7 +1,11 @@
 """Training of one autoencoder per grid time on fresh interpolant samples.
 
 The network is ``f(x) = c*x + u*tanh(w.x/sqrt(d) + b)``, trained on the
-population loss ``E|f(x_t) - x1|^2`` with fresh samples at every step.
+population loss ``E|f(x_t) - x1|^2`` with fresh samples at every step. A
+fixed training set is avoided: ``w`` has ``d`` entries but each sample
+constrains it only through one pre-activation, so a set of ``n`` samples
+lets ``w`` fit noise in about ``d/n`` of its directions, which inflates
+``|w|`` (a set of ``32*d`` samples already drifts towards saturation).
 All grid times share each batch of ``(x0, x1)`` draws, so one pair of
 matrix products serves every network.
 
@@ -36,6 +40,10 @@ variates costs more than the step itself at ``d`` in the thousands;
    take steps at gain ``final_gain``, averaged over the second half.
    Gain 1 would bias ``rho`` and ``b``, because each step then refits the
    ``d`` entries of ``u`` to one batch.
+4. Repair and refit (``flowphase.validation.repair``): a network whose
+   neighbour's ``(w, b)`` fits its own time better on fresh samples adopts
+   it and is refined again, and finally ``(c, u)`` are refitted by least
+   squares on ``refit_batches`` fresh batches for the averaged ``(w, b)``.
 """
 
 import logging
