@@ -5,7 +5,7 @@ population loss ``E|f(x_t) - x1|^2`` with fresh samples at every step. A
 fixed training set is avoided: ``w`` has ``d`` entries but each sample
 constrains it only through one pre-activation, so a set of ``n`` samples
 lets ``w`` fit noise in about ``d/n`` of its directions, which inflates
-``|w|`` (a set of ``32*d`` samples already drifts towards saturation).
+``|w|`` towards saturation.
 All grid times share each batch of ``(x0, x1)`` draws, so one pair of
 matrix products serves every network.
 
