@@ -77,14 +77,20 @@ def _parser():
 
 
 def _report(args):
-    from flowphase.report.build import build_report
     from flowphase.report.config import ReportConfig, quick_config
+    from flowphase.report.output import check_destination
 
     values = dict(p=args.p, sigma=args.sigma, kappa=args.kappa, seed=args.seed)
     if args.dims is not None:
         values["dims"] = args.dims
     config = quick_config(**values) if args.quick else ReportConfig(**values)
     out = args.out or Path("flowphase-report-quick" if args.quick else "flowphase-report")
+    # Check the input before importing the numerical layers, which are slow
+    # to import, so that a typo fails at once.
+    check_destination(out, args.force)
+
+    from flowphase.report.build import build_report
+
     path = build_report(config, out, force=args.force, show_progress=not args.no_progress)
     print(f"report written to {path}/report.md")
 
