@@ -82,3 +82,33 @@ def test_healthy_networks_keep_own():
     x0, x1 = batch(4000, 5)
     choice = choose_neighbours(x0, x1, alphas[None], betas[None], params)
     assert list(choice) == [0, 1, 2, 3, 4]
+
+
+def test_validation_batch_blocks_are_distinct():
+    from flowphase.validation.training import TrainingConfig, _SampleStream, _validation_batch
+
+    config = TrainingConfig(batch_size=64, repair_batches=6)
+    stream = _SampleStream(Mixture(D, P, SIGMA), 64, np.random.default_rng(0),
+                           np.float64, 2)
+    try:
+        x0, _ = _validation_batch(stream, config)
+    finally:
+        stream.close()
+    blocks = x0.reshape(6, 64, D)
+    firsts = {tuple(block[0]) for block in blocks}
+    assert len(firsts) == 6
+
+
+def test_validation_batch_is_reproducible():
+    from flowphase.validation.training import TrainingConfig, _SampleStream, _validation_batch
+
+    config = TrainingConfig(batch_size=64, repair_batches=6)
+    results = []
+    for _ in range(2):
+        stream = _SampleStream(Mixture(D, P, SIGMA), 64, np.random.default_rng(7),
+                               np.float64, 2)
+        try:
+            results.append(_validation_batch(stream, config)[0])
+        finally:
+            stream.close()
+    np.testing.assert_array_equal(results[0], results[1])

@@ -62,7 +62,7 @@ class TrainingConfig:
     """Sizes and step rules of the optimiser (see the module docstring)."""
 
     batch_size: int = 1024
-    anchor_steps: int = 200
+    anchor_steps: int = 500
     explore_steps: int = 200
     refine_steps: int = 400
     direction_rate: float = 0.5
@@ -395,21 +395,29 @@ def _repair(samples, alphas, betas, params, config, progress):
         _set_direction(state, w)
         (w, b, u, c, _), _ = _run_stage(
             samples, alphas, betas, state, config.refine_steps, config,
-            progress=progress,
+            progress=None,
         )
         params = (c, u, w, b)
     c, u, w, b = params
     # Averaging (c, u) over steps in which (rho, b) moved gives a readout
     # that does not fit the averaged (w, b). In the saturated phase the loss
     # is flat in rho, so c and u drift with it. Refit them exactly.
+    # The generator hands each batch to refit_linear before drawing the
+    # next, so the shared buffers are never read while being refilled.
     fresh = (samples.next_batch() for _ in range(config.refit_batches))
     c, u = refit_linear(fresh, alphas, betas, w, b)
     return (w, b, u, c), sorted(set(repaired))
 
 
 def _validation_batch(samples, config):
-    """Concatenate ``config.repair_batches`` fresh batches in float64."""
-    batches = [samples.next_batch() for _ in range(config.repair_batches)]
-    x0 = np.concatenate([np.array(x, dtype=float) for x, _ in batches])
-    x1 = np.concatenate([np.array(x, dtype=float) for _, x in batches])
-    return x0, x1
+    """Concatenate ``config.repair_batches`` fresh batches in float64.
+
+    Each batch is copied at once, because ``next_batch`` hands out buffers
+    that the sampling threads refill on the following call.
+    """
+    x0_parts, x1_parts = [], []
+    for _ in range(config.repair_batches):
+        x0, x1 = samples.next_batch()
+        x0_parts.append(np.array(x0, dtype=float))
+        x1_parts.append(np.array(x1, dtype=float))
+    return np.concatenate(x0_parts), np.concatenate(x1_parts)
