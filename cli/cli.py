@@ -3,8 +3,12 @@
 import argparse
 import logging
 import math
+import os
 import sys
+import tempfile
 from pathlib import Path
+
+from flowphase import __version__
 
 logger = logging.getLogger("flowphase")
 
@@ -43,16 +47,28 @@ def _parser():
                     "derivations, numerics and finite-d validation.",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{report,derive}")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                        help="log debug messages")
 
-    report = sub.add_parser("report", help="train, sample and compare with the theory")
+    report = sub.add_parser(
+        "report", parents=[common], help="train, sample and compare with the theory",
+        description="Train one autoencoder per grid time at each dimension, sample "
+                    "with the trained networks, and compare every number with the "
+                    "exact finite-d theory and its d -> oo limit. Writes a new "
+                    "folder with report.md, equations.tex, figures (PNG and PDF) "
+                    "and results.json. The dilated schedule needs d > kappa**2.")
     report.add_argument("--out", type=Path, default=None,
                         help="output folder (default: flowphase-report, or "
                              "flowphase-report-quick with --quick)")
     report.add_argument("--force", action="store_true",
-                        help="replace the output folder if it exists")
+                        help="replace the output folder if it is an earlier flowphase report "
+                             "(any other existing folder is never touched)")
     report.add_argument("--quick", action="store_true",
-                        help="small configuration that finishes in under a minute")
+                        help="small configuration (dims 64,256, 10 steps per phase, "
+                             "2000 samples, shorter training) that finishes in under a minute")
     report.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     report.add_argument("--p", type=_number, default=0.8,
                         help="weight of the +mu mode, in (0, 1) (default 0.8)")
@@ -61,16 +77,24 @@ def _parser():
     report.add_argument("--kappa", type=_number, default=2.0,
                         help="dilation parameter, > 0 (default 2)")
     report.add_argument("--dims", type=_dims, default=None,
-                        help="dimensions, comma-separated (default 128,512,2048)")
+                        help="dimensions, comma-separated (default 128,512,2048; "
+                             "64,256 with --quick)")
     report.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
-    derive = sub.add_parser("derive", help="print the derived equations and write LaTeX")
+    derive = sub.add_parser(
+        "derive", parents=[common], help="print the derived equations and write LaTeX",
+        description="Print the symbolic results (exact denoiser, velocity field, "
+                    "optimal overlaps, their large-d limits, summary flows) for the "
+                    "dilated schedule, or for a custom schedule given by --alpha and "
+                    "--beta, and write them as a LaTeX document.")
     derive.add_argument("--out", type=Path, default=Path("flowphase-equations.tex"),
                         help="LaTeX file to write (default flowphase-equations.tex)")
     derive.add_argument("--force", action="store_true", help="replace the file if it exists")
     derive.add_argument("--alpha", default=None,
-                        help="noise coefficient alpha(t) of a custom schedule on [0, 1], "
-                             "a formula in t, d and kappa (needs --beta)")
+                        help="noise coefficient alpha(t) of a custom schedule on [0, 1]: "
+                             "a formula in t, d, kappa, pi, E with + - * / ** and sqrt, "
+                             "exp, log, sin, cos, tan, sinh, cosh, tanh, atan, abs, min, "
+                             "max (needs --beta)")
     derive.add_argument("--beta", default=None,
                         help="data coefficient beta(t) of the custom schedule (needs --alpha)")
     return parser
@@ -91,12 +115,18 @@ def _report(args):
 
     from flowphase.report.build import build_report
 
-    path = build_report(config, out, force=args.force, show_progress=not args.no_progress)
+    path, checks = build_report(config, out, force=args.force,
+                                show_progress=not args.no_progress)
+    failed = [row for row in checks if not row["passed"]]
     print(f"report written to {path}/report.md")
+    print(f"checks: {len(checks) - len(failed)} of {len(checks)} within tolerance")
+    for row in failed:
+        print(f"  outside tolerance: {row['schedule']} d={row['d']} {row['quantity']} "
+              f"at time {row['time']:g}: error {row['error']:.4g} > {row['tolerance']}",
+              file=sys.stderr)
 
 
 def _derive(args):
-    from flowphase.report.output import OutputError
     from flowphase.theory.latex import derivation_equations, to_latex_document
     from flowphase.theory.schedules import schedule_from_text
 
@@ -105,17 +135,31 @@ def _derive(args):
     schedule = None
     if args.alpha is not None:
         schedule = schedule_from_text(args.alpha, args.beta)
-    if args.out.exists() and not args.force:
-        raise OutputError(f"'{args.out}' exists already; pass --force to replace it")
+    _check_file_destination(args.out, args.force)
     document = to_latex_document(schedule=schedule)
     equations = derivation_equations(schedule) if schedule else derivation_equations()
     for label, equation, description in equations:
         print(f"[{label}] {description}")
         print(f"    {equation}")
-    tmp = args.out.with_name(args.out.name + ".tmp")
-    tmp.write_text(document, encoding="utf-8")
-    tmp.replace(args.out)
+    with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=args.out.resolve().parent,
+                                     prefix=f".{args.out.name}.", delete=False) as handle:
+        handle.write(document)
+    os.replace(handle.name, args.out)
     print(f"LaTeX written to {args.out}")
+
+
+def _check_file_destination(path, force):
+    from flowphase.report.output import OutputError
+
+    if path.is_dir():
+        raise OutputError(f"--out '{path}' is a folder; give a file name such as equations.tex")
+    if path.exists() and not force:
+        raise OutputError(f"'{path}' exists already; pass --force to replace it")
+    parent = path.resolve().parent
+    if not parent.is_dir():
+        raise OutputError(f"cannot write '{path}': folder '{parent}' does not exist; create it first")
+    if not os.access(parent, os.W_OK):
+        raise OutputError(f"cannot write into '{parent}' (permission denied); choose another --out")
 
 
 def main(argv=None):
@@ -130,6 +174,9 @@ def main(argv=None):
     except (ValueError, OSError) as error:
         print(f"flowphase: error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("flowphase: interrupted; no output was written", file=sys.stderr)
+        return 130
     return 0
 
 

@@ -16,7 +16,8 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from flowphase.report import checks, figures, markdown
-from flowphase.report.output import check_destination, publish, staging_folder, write_json
+from flowphase.report.output import (GENERATOR, check_destination, discard, publish,
+                                     staging_folder, write_json)
 from flowphase.report.pipeline import build_grids, run_schedule
 from flowphase.theory.latex import to_latex_document, to_markdown
 from flowphase.theory.model import optimal_overlaps_numeric
@@ -68,8 +69,13 @@ def optimum_rate_rows(config, grids):
     return rows
 
 
-def build_report(config, out, *, force=False, show_progress=True) -> Path:
-    """Run the report for ``config`` and write it to the folder ``out``."""
+def build_report(config, out, *, force=False, show_progress=True):
+    """Run the report for ``config`` and write it to the folder ``out``.
+
+    Returns ``(out, checks)``: the folder and one row per theory-versus-
+    simulation check (see ``flowphase.report.checks``). On any error or
+    interrupt the unfinished folder is removed and nothing is published.
+    """
     out = Path(out)
     check_destination(out, force)
     started = time.perf_counter()
@@ -77,7 +83,19 @@ def build_report(config, out, *, force=False, show_progress=True) -> Path:
     rng = np.random.default_rng(config.seed)
     staging = staging_folder(out)
     logger.info("building report in %s", staging)
+    try:
+        checked = _build(config, grids, rng, staging, started, show_progress)
+        publish(staging, out, force)
+    except BaseException:
+        discard(staging)
+        raise
+    failed = sum(not r["passed"] for r in checked)
+    logger.info("%d of %d checks passed", len(checked) - failed, len(checked))
+    return out, checked
 
+
+def _build(config, grids, rng, staging, started, show_progress):
+    """Compute everything and write the files into ``staging``."""
     records, y_by_d = [], {}
     total = _steps_per_dimension(config, grids) * len(config.dims)
     with tqdm(total=total, desc="training", unit="step", disable=not show_progress) as bar:
@@ -115,8 +133,9 @@ def build_report(config, out, *, force=False, show_progress=True) -> Path:
                            rate_rows, figure_list, elapsed)
     (staging / "report.md").write_text(text, encoding="utf-8")
     write_json(staging / "results.json", {
+        "generator": GENERATOR,
         "configuration": config.to_dict(),
-        "grids": {name: grid.tolist() for name, (_, grid) in grids.items()},
+        "grids": {name: np.round(grid, 12).tolist() for name, (_, grid) in grids.items()},
         "versions": versions,
         "elapsed_seconds": elapsed,
         "optimum_rates": rate_rows,
@@ -124,7 +143,4 @@ def build_report(config, out, *, force=False, show_progress=True) -> Path:
                                        "tolerance", "kind", "passed")} for r in checked],
         "records": records,
     })
-    publish(staging, out, force)
-    failed = sum(not r["passed"] for r in checked)
-    logger.info("%d of %d checks passed", len(checked) - failed, len(checked))
-    return out
+    return checked

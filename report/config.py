@@ -6,6 +6,16 @@ from dataclasses import asdict, dataclass, field
 from flowphase.validation.training import TrainingConfig
 
 
+#: Smallest distance of ``p`` from 0 and 1: closer, ``artanh(2p - 1)``
+#: loses all precision in float64.
+P_MARGIN = 1e-9
+
+#: Supported ``sigma``. The limits of the discrete sampler are derived for
+#: ``sigma`` of order one, and at 1e-200 or 1e200 the float64 recursions
+#: underflow or overflow.
+SIGMA_RANGE = (1e-3, 1e3)
+
+
 class ConfigError(ValueError):
     """A report parameter is out of range; the message names it and the fix."""
 
@@ -43,12 +53,28 @@ class ReportConfig:
                 f"`p` must lie in (0, 1), got {self.p!r}: it is the weight "
                 "of the +mu mode"
             )
+        if not P_MARGIN <= self.p <= 1 - P_MARGIN:
+            raise ConfigError(
+                f"`p` = {self.p!r} is too close to 0 or 1 for double precision "
+                f"(artanh(2p - 1) overflows); use {P_MARGIN:g} <= p <= 1 - {P_MARGIN:g}"
+            )
         if self.sigma <= 0:
-            raise ConfigError(f"`sigma` must be > 0, got {self.sigma!r}")
+            raise ConfigError(
+                f"`sigma` must be > 0, got {self.sigma!r}: it is the standard "
+                "deviation within a mode"
+            )
+        if not SIGMA_RANGE[0] <= self.sigma <= SIGMA_RANGE[1]:
+            raise ConfigError(
+                f"`sigma` = {self.sigma!r} is outside the supported range "
+                f"[{SIGMA_RANGE[0]:g}, {SIGMA_RANGE[1]:g}]; rescale the problem "
+                "so that sigma is of order one"
+            )
         if self.kappa <= 0:
             raise ConfigError(f"`kappa` must be > 0, got {self.kappa!r}")
         if not self.dims:
             raise ConfigError("`dims` must list at least one dimension")
+        if len(set(self.dims)) != len(self.dims):
+            raise ConfigError(f"`dims` lists a dimension twice: {list(self.dims)}")
         for d in self.dims:
             if not isinstance(d, int) or isinstance(d, bool) or d < 2:
                 raise ConfigError(

@@ -19,6 +19,11 @@ LABELS = {"c": "$c$", "m": "$m$", "q": "$q$", "omega": r"$\omega$",
           "p_hat": r"$\hat p$", "sigma2_hat": r"$\hat\sigma^2$", "M": "$M$(end)"}
 
 
+def _values(rows, field):
+    """The ``field`` of each row, with ``None`` (not available) as NaN."""
+    return [np.nan if r[field] is None else r[field] for r in rows]
+
+
 def _select(records, **fields):
     return [r for r in records if all(r[k] == v for k, v in fields.items())]
 
@@ -41,13 +46,13 @@ def overlaps_figure(records, schedule, dims, folder):
         for color, d in zip(colors, dims):
             rows = _select(records, schedule=schedule, d=d, quantity=quantity)
             time = [r["time"] for r in rows]
-            ax.plot(time, [r["theory"] for r in rows], "-", color=color, lw=1,
+            ax.plot(time, _values(rows, "theory"), "-", color=color, lw=1,
                     label=f"exact, d={d}")
-            ax.plot(time, [r["simulation"] for r in rows], "o", ms=3.5,
+            ax.plot(time, _values(rows, "simulation"), "o", ms=3.5,
                     color=color, label=f"trained, d={d}")
         rows = _select(records, schedule=schedule, d=dims[0], quantity=quantity)
-        limit = [np.nan if r["limit"] is None else r["limit"] for r in rows]
-        ax.plot([r["time"] for r in rows], limit, "k--", lw=1.2, label=r"$d\to\infty$")
+        ax.plot([r["time"] for r in rows], _values(rows, "limit"), "k--", lw=1.2,
+                label=r"$d\to\infty$")
         ax.set_title(LABELS[quantity])
         if quantity == "omega":
             ax.set_yscale("symlog", linthresh=1.0)
@@ -69,11 +74,12 @@ def sampler_figure(records, dims, folder):
             if not rows:
                 continue
             d = [r["d"] for r in rows]
-            ax.plot(d, [r["simulation"] for r in rows], "o", color=color,
+            ax.plot(d, _values(rows, "simulation"), "o", color=color,
                     label=f"{schedule}: simulation")
-            ax.plot(d, [r["theory"] for r in rows], "x-", color=color, lw=0.8,
+            ax.plot(d, _values(rows, "theory"), "x-", color=color, lw=0.8,
                     label=f"{schedule}: exact at d")
-            ax.axhline(rows[0]["limit"], color=color, ls="--", lw=1)
+            if rows[0]["limit"] is not None:
+                ax.axhline(rows[0]["limit"], color=color, ls="--", lw=1)
         ax.set_xscale("log", base=2)
         ax.set_xlabel("$d$")
         ax.set_title(LABELS[quantity] + r" (dashed: $d\to\infty$)")
@@ -92,6 +98,7 @@ def histogram_figure(y_by_d, p, kappa, folder):
         ax.plot(grid, density, "k-", lw=1.2, label="mixture law")
         ax.set_title(f"$y$ at $\\tau=1$, d={d}")
         ax.set_xlabel("$y = \\mu\\cdot X/\\sqrt{d}$")
+        ax.set_ylabel("density")
     axes[0, 0].legend(fontsize=8)
     return _save(fig, folder, "y_histogram")
 

@@ -20,14 +20,48 @@ class OutputError(OSError):
     """The output folder exists already or cannot be written."""
 
 
+#: Value of ``generator`` in ``results.json``; ``--force`` replaces only
+#: folders that carry it.
+GENERATOR = "flowphase report"
+
+
+def is_report_folder(path: Path) -> bool:
+    """Tell whether ``path`` is a folder written by ``flowphase report``."""
+    results = Path(path) / "results.json"
+    try:
+        data = json.loads(results.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and data.get("generator") == GENERATOR
+
+
 def check_destination(path: Path, force: bool) -> None:
-    """Fail early when ``path`` cannot receive a new report."""
+    """Fail early when ``path`` cannot receive a new report.
+
+    With ``force``, an existing ``path`` is accepted only if it is an
+    earlier report folder and does not contain the working directory, so
+    that ``--force`` can never delete unrelated files.
+    """
     path = Path(path)
     if path.exists() and not force:
         raise OutputError(
             f"output folder '{path}' exists already; choose another --out or "
             "pass --force to replace it"
         )
+    if path.exists():
+        resolved = path.resolve()
+        cwd = Path.cwd().resolve()
+        if resolved == cwd or resolved in cwd.parents:
+            raise OutputError(
+                f"--out '{path}' contains the current folder; --force would "
+                "delete it, so choose a new folder name"
+            )
+        if not is_report_folder(path):
+            raise OutputError(
+                f"'{path}' is not a flowphase report folder (no results.json "
+                "written by flowphase report); --force replaces only earlier "
+                "reports, so choose another --out"
+            )
     parent = path.resolve().parent
     if not parent.exists():
         raise OutputError(
@@ -42,9 +76,23 @@ def check_destination(path: Path, force: bool) -> None:
 
 
 def staging_folder(path: Path) -> Path:
-    """Create the hidden folder in which the report for ``path`` is built."""
+    """Create the hidden folder in which the report for ``path`` is built.
+
+    ``mkdtemp`` makes it private (mode 0700); it is opened up to the mode
+    a new folder would get under the current umask.
+    """
     path = Path(path).resolve()
-    return Path(tempfile.mkdtemp(prefix=f".{path.name}.partial-", dir=path.parent))
+    staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.partial-", dir=path.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(staging, 0o777 & ~umask)
+    return staging
+
+
+def discard(staging: Path) -> None:
+    """Remove an unfinished staging folder."""
+    shutil.rmtree(staging, ignore_errors=True)
+    logger.info("removed unfinished report folder %s", staging)
 
 
 def publish(staging: Path, path: Path, force: bool) -> None:
@@ -54,8 +102,8 @@ def publish(staging: Path, path: Path, force: bool) -> None:
     if path.exists():
         if not force:
             raise OutputError(
-                f"output folder '{path}' appeared while the report ran; the "
-                f"finished report is kept in '{staging}'"
+                f"output folder '{path}' appeared while the report ran; rerun "
+                "with another --out"
             )
         old = path.with_name(f".{path.name}.replaced-{os.getpid()}")
         os.replace(path, old)

@@ -41,6 +41,8 @@ def schedule_parameters(schedule, config):
 
 
 def _float_or_none(value):
+    if value is None:
+        return None
     value = float(value)
     return value if math.isfinite(value) else None
 
@@ -48,7 +50,7 @@ def _float_or_none(value):
 def _record(schedule, d, seed, quantity, time, simulation, theory, limit):
     return {
         "schedule": schedule, "d": d, "seed": seed, "quantity": quantity,
-        "time": float(time), "simulation": _float_or_none(simulation),
+        "time": round(float(time), 12), "simulation": _float_or_none(simulation),
         "theory": _float_or_none(theory), "limit": _float_or_none(limit),
     }
 
@@ -66,8 +68,18 @@ def _limit_values(schedule, times, config):
 
 
 def _sampler_theory(schedule, grid, d, config):
-    return sampler_statistics(schedule, grid, d=d, p=config.p, sigma=config.sigma,
-                              **schedule_parameters(schedule, config))
+    """Exact (finite ``d``) or limit (``d = inf``) sampler statistics.
+
+    Where the limit is not implemented (for example ``p = 1/2`` on a grid
+    whose first step decides the mode), the values are ``None``.
+    """
+    try:
+        return sampler_statistics(schedule, grid, d=d, p=config.p, sigma=config.sigma,
+                                  **schedule_parameters(schedule, config))
+    except NotImplementedError as error:
+        logger.warning("no sampler statistics at d=%s on the %s grid: %s",
+                       d, schedule.name, error)
+        return {"p_hat": None, "sigma2_hat": None, "M_end": None}
 
 
 def run_schedule(name, schedule, grid, d, config, rng, progress=None):

@@ -64,3 +64,42 @@ def test_derive_rejects_bad_schedule(tmp_path, alpha, beta):
     assert "owned" not in result.stdout
     assert result.stderr.startswith("flowphase: error:")
     assert not (tmp_path / "eq.tex").exists()
+
+
+def test_report_force_keeps_foreign_folder(tmp_path):
+    out = tmp_path / "thesis"
+    out.mkdir()
+    (out / "chapter.tex").write_text("draft")
+    result = run_cli("report", "--quick", "--out", str(out), "--force", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "not a flowphase report folder" in result.stderr
+    assert (out / "chapter.tex").read_text() == "draft"
+
+
+def test_report_force_refuses_current_folder(tmp_path):
+    (tmp_path / "results.json").write_text('{"generator": "flowphase report"}')
+    result = run_cli("report", "--quick", "--out", ".", "--force", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "contains the current folder" in result.stderr
+    assert (tmp_path / "results.json").exists()
+
+
+def test_report_rejects_duplicate_dims(tmp_path):
+    result = run_cli("report", "--quick", "--dims", "16,16", "--out", "x", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "lists a dimension twice" in result.stderr
+
+
+def test_derive_rejects_folder_out(tmp_path):
+    result = run_cli("derive", "--out", str(tmp_path), "--force", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "is a folder" in result.stderr
+
+
+def test_derive_writes_latex(tmp_path):
+    result = run_cli("derive", "--out", "eq.tex", cwd=tmp_path)
+    text = (tmp_path / "eq.tex").read_text()
+    assert result.returncode == 0
+    assert "\\begin{equation}" in text
+    assert "[optimal-omega]" in result.stdout
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["eq.tex"]

@@ -5,8 +5,9 @@ import math
 
 import pytest
 
-from flowphase.report.output import (OutputError, check_destination, publish,
-                                     staging_folder, write_json)
+from flowphase.report.output import (GENERATOR, OutputError, check_destination,
+                                     is_report_folder, publish, staging_folder,
+                                     write_json)
 
 
 def test_publish_moves_staging_into_place(tmp_path):
@@ -48,3 +49,22 @@ def test_write_json_round_trip(tmp_path):
     path = tmp_path / "r.json"
     write_json(path, {"x": [1.5, None]})
     assert json.loads(path.read_text()) == {"x": [1.5, None]}
+
+
+def test_is_report_folder_needs_marker(tmp_path):
+    write_json(tmp_path / "results.json", {"records": []})
+    assert not is_report_folder(tmp_path)
+    write_json(tmp_path / "results.json", {"generator": GENERATOR})
+    assert is_report_folder(tmp_path)
+
+
+def test_force_accepts_earlier_report(tmp_path):
+    out = tmp_path / "report"
+    out.mkdir()
+    write_json(out / "results.json", {"generator": GENERATOR})
+    check_destination(out, force=True)
+
+
+def test_staging_folder_not_private(tmp_path):
+    staging = staging_folder(tmp_path / "report")
+    assert staging.stat().st_mode & 0o077 != 0
