@@ -37,6 +37,7 @@ __all__ = [
     "PARAM_NAMES",
     "FixedPoint",
     "fixed_point",
+    "generated_functions",
     "integrate_phase_one",
     "optimum_phase_one",
     "phase_one_params",
@@ -87,7 +88,7 @@ def _generated():
         doc="Slope and mode shifts of the phase-1 pre-activation a = slope*xi + shift.",
         output_names=["slope", "shift_plus", "shift_minus"],
     )
-    return drift.numba, preactivation.numba
+    return drift, preactivation
 
 
 def _build_rhs(drift, preactivation):
@@ -125,7 +126,13 @@ def _build_rhs(drift, preactivation):
 @functools.lru_cache(maxsize=None)
 def phase_one_rhs():
     """Return the njit ``rhs(T, y, params)`` of the phase-1 overlap ODEs."""
-    return _build_rhs(*_generated())
+    drift, preactivation = _generated()
+    return _build_rhs(drift.numba, preactivation.numba)
+
+
+def generated_functions():
+    """Return the generated ``(drift, preactivation)`` with their NumPy backends."""
+    return _generated()
 
 
 def phase_one_params(

@@ -62,7 +62,8 @@ def overlaps(network: Network, mu: np.ndarray) -> np.ndarray:
 def _vector_with_overlaps(along, norm2, mu, rng, n):
     """Return ``n`` vectors ``v`` with ``v.mu/d = along`` and ``|v|^2/d = norm2``."""
     d = mu.shape[0]
-    if norm2 < along**2:
+    # A relative slack lets q = m^2 given in decimal pass despite rounding.
+    if norm2 < along**2 * (1.0 - 1e-12):
         raise ValueError(
             f"the squared norm {norm2} is below the squared overlap {along**2}; "
             "an initial state needs q >= m^2 and r >= omega^2"
@@ -70,7 +71,7 @@ def _vector_with_overlaps(along, norm2, mu, rng, n):
     noise = rng.standard_normal((n, d))
     noise -= np.outer(noise @ mu / d, mu)
     noise *= math.sqrt(d) / np.linalg.norm(noise, axis=1, keepdims=True)
-    return along * mu[None, :] + math.sqrt(norm2 - along**2) * noise
+    return along * mu[None, :] + math.sqrt(max(norm2 - along**2, 0.0)) * noise
 
 
 def initial_network(state, mu: np.ndarray, n: int, rng: np.random.Generator) -> Network:
