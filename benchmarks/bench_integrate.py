@@ -33,6 +33,8 @@ from scipy.integrate import solve_ivp
 import flowphase
 from flowphase.numerics import codegen
 
+import timing  # noqa: E402  (sibling module; run benchmarks as scripts)
+
 RTOL = 1e-8
 ATOL = 1e-10
 PARAMS = np.array([2.0, 0.4])  # kappa, ell
@@ -55,14 +57,7 @@ def print_environment():
 
 
 def best_time(run):
-    """Return the best wall time of REPEATS calls of ``run``, after a warm-up."""
-    run()
-    times = []
-    for _ in range(REPEATS):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return min(times)
+    return timing.best_time(run, REPEATS)
 
 
 def build_rhs():

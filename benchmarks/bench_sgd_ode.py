@@ -29,6 +29,8 @@ from flowphase.numerics import expectations, sgd_ode
 from flowphase.validation import online_sgd
 from flowphase.validation.data import Mixture
 
+import timing  # noqa: E402  (sibling module; run benchmarks as scripts)
+
 RTOL = 1e-8
 ATOL = 1e-10
 T_END = 50.0
@@ -52,14 +54,7 @@ def print_environment():
 
 
 def best_time(run):
-    """Return the best wall time of REPEATS calls of ``run`` after a warm-up."""
-    run()
-    times = []
-    for _ in range(REPEATS):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return min(times)
+    return timing.best_time(run, REPEATS)
 
 
 def numpy_rhs(params):
