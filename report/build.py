@@ -49,7 +49,7 @@ def optimum_rate_rows(config, grids):
     The limits come from the symbolic layer; the slope is fitted on
     ``d`` from 10^3 to 10^7, where the leading ``1/sqrt(d)`` term dominates.
     """
-    from flowphase.report.pipeline import _limit_values, schedule_parameters
+    from flowphase.report.pipeline import limit_values, schedule_parameters
 
     schedule, _ = grids["dilated"]
     cases = [("c, phase 1, tau = 0.5", 0.5, "c"),
@@ -59,7 +59,7 @@ def optimum_rate_rows(config, grids):
     dims = np.unique(np.round(np.logspace(3, 7, 9)).astype(int))
     rows = []
     for label, tau, quantity in cases:
-        limit = _limit_values(schedule, [tau], config)[quantity][0]
+        limit = limit_values(schedule, [tau], config)[quantity][0]
         distance = [abs(optimal_overlaps_numeric(
             schedule, [tau], d=int(d), p=config.p, sigma=config.sigma,
             **schedule_parameters(schedule, config))[quantity][0] - limit)

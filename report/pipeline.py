@@ -55,7 +55,11 @@ def _record(schedule, d, seed, quantity, time, simulation, theory, limit):
     }
 
 
-def _limit_values(schedule, times, config):
+def limit_values(schedule, times, config):
+    """Return the ``d -> oo`` limit of every overlap at ``times`` as arrays.
+
+    An overlap that diverges (``omega`` and ``r`` in phase 2) is ``inf``.
+    """
     values = {name: [] for name in OVERLAPS}
     numbers = {"kappa": config.kappa, "sigma": config.sigma, "ell": config.log_odds}
     for time in times:
@@ -103,7 +107,7 @@ def run_schedule(name, schedule, grid, d, config, rng, progress=None):
     simulated = networks.overlaps(mixture.mu)
     exact = optimal_overlaps_numeric(schedule, times, d=d, p=config.p,
                                      sigma=config.sigma, **params)
-    limits = _limit_values(schedule, times, config)
+    limits = limit_values(schedule, times, config)
 
     records = []
     for quantity in OVERLAPS:
