@@ -18,7 +18,8 @@ from tqdm.auto import tqdm
 from flowphase.report import checks, figures, markdown
 from flowphase.report.output import (GENERATOR, check_destination, discard, publish,
                                      staging_folder, write_json)
-from flowphase.report.pipeline import build_grids, run_schedule
+from flowphase.report.pipeline import (build_grids, limit_values, run_schedule,
+                                       schedule_parameters)
 from flowphase.theory.latex import to_latex_document, to_markdown
 from flowphase.theory.model import optimal_overlaps_numeric
 
@@ -49,8 +50,6 @@ def optimum_rate_rows(config, grids):
     The limits come from the symbolic layer; the slope is fitted on
     ``d`` from 10^3 to 10^7, where the leading ``1/sqrt(d)`` term dominates.
     """
-    from flowphase.report.pipeline import limit_values, schedule_parameters
-
     schedule, _ = grids["dilated"]
     cases = [("c, phase 1, tau = 0.5", 0.5, "c"),
              ("omega, phase 1, tau = 0.5", 0.5, "omega"),
