@@ -313,8 +313,8 @@ def sampler_statistics(
     """
     if not 0.0 < p < 1.0:
         raise ValueError(f"p must lie in (0, 1), got p={p!r}")
-    if not sigma > 0:
-        raise ValueError(f"sigma must be positive, got sigma={sigma!r}")
+    if not 0 < sigma < math.inf:
+        raise ValueError(f"sigma must be positive and finite, got sigma={sigma!r}")
     ell = float(np.arctanh(2.0 * p - 1.0))
     if _is_limit(d):
         limits = sampler.step_limits(schedule, grid, side=side, sigma=sigma, **params)

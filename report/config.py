@@ -71,6 +71,10 @@ class ReportConfig:
             )
         if self.kappa <= 0:
             raise ConfigError(f"`kappa` must be > 0, got {self.kappa!r}")
+        if not isinstance(self.dims, (tuple, list)):
+            raise ConfigError(
+                f"`dims` must be a tuple of integers such as (128, 512), got {self.dims!r}"
+            )
         if not self.dims:
             raise ConfigError("`dims` must list at least one dimension")
         if len(set(self.dims)) != len(self.dims):
@@ -95,6 +99,10 @@ class ReportConfig:
         if not isinstance(self.n_samples, int) or self.n_samples < 100:
             raise ConfigError(
                 f"`n_samples` must be an integer >= 100, got {self.n_samples!r}"
+            )
+        if not isinstance(self.training, TrainingConfig):
+            raise ConfigError(
+                f"`training` must be a TrainingConfig, got {type(self.training).__name__}"
             )
 
     @property

@@ -16,6 +16,7 @@ and ``z ~ N(0, I)``. The interpolant is ``x_t = alpha x0 + beta x1`` with
 from __future__ import annotations
 
 import functools
+import math
 
 import numpy as np
 import sympy as sp
@@ -226,8 +227,10 @@ def optimal_overlaps_numeric(
     """
     if not 0.0 < p < 1.0:
         raise ValueError(f"p must lie in (0, 1), got p={p!r}")
-    if not sigma > 0:
-        raise ValueError(f"sigma must be positive, got sigma={sigma!r}")
+    if not 0 < sigma < math.inf:
+        raise ValueError(f"sigma must be positive and finite, got sigma={sigma!r}")
+    if not 0 < d < math.inf:
+        raise ValueError(f"d must be a positive finite dimension, got d={d!r}")
     times = np.atleast_1d(np.asarray(times, dtype=float))
     coefficients = np.array(
         [
