@@ -1,4 +1,4 @@
-"""The ``flowphase`` command line: ``report`` and ``derive``."""
+"""The ``flowphase`` command line: ``report``, ``derive`` and ``dynamics``."""
 
 import argparse
 import logging
@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 
 from flowphase import __version__
+from flowphase import dynamics
 
 logger = logging.getLogger("flowphase")
 
@@ -48,7 +49,7 @@ def _parser():
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{report,derive}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{report,derive,dynamics}")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
                         help="log debug messages")
@@ -97,6 +98,7 @@ def _parser():
                              "max (needs --beta)")
     derive.add_argument("--beta", default=None,
                         help="data coefficient beta(t) of the custom schedule (needs --alpha)")
+    dynamics.add_parser(sub)
     return parser
 
 
@@ -169,6 +171,8 @@ def main(argv=None):
     try:
         if args.command == "report":
             _report(args)
+        elif args.command == "dynamics":
+            dynamics.run(args)
         else:
             _derive(args)
     except (ValueError, OSError) as error:

@@ -24,15 +24,18 @@ class OutputError(OSError):
 #: folders that carry it.
 GENERATOR = "flowphase report"
 
+#: Values of ``generator`` that ``--force`` accepts, one per output command.
+GENERATORS = (GENERATOR, "flowphase dynamics")
+
 
 def is_report_folder(path: Path) -> bool:
-    """Tell whether ``path`` is a folder written by ``flowphase report``."""
+    """Tell whether ``path`` is a folder written by ``flowphase report`` or ``dynamics``."""
     results = Path(path) / "results.json"
     try:
         data = json.loads(results.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    return isinstance(data, dict) and data.get("generator") == GENERATOR
+    return isinstance(data, dict) and data.get("generator") in GENERATORS
 
 
 def check_destination(path: Path, force: bool) -> None:

@@ -1,0 +1,93 @@
+"""Tests of ``flowphase dynamics``: output folder, overwrite rules, numbers.
+
+Oracles: the closed-form optima of both phases, written here from the
+exact denoiser, and the files the command must create.
+"""
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from flowphase.cli import main
+
+P, SIGMA, KAPPA = 0.8, 1.0, 2.0
+ARGUMENTS = ["--quick", "--dims", "64,256", "--seeds", "2", "--T", "1"]
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory):
+    out = tmp_path_factory.mktemp("dynamics") / "run"
+    status = main(["dynamics", *ARGUMENTS, "--out", str(out)])
+    return status, out
+
+
+def test_dynamics_writes_folder(written):
+    status, out = written
+    assert status == 0
+    results = json.loads((out / "results.json").read_text())
+    assert results["generator"] == "flowphase dynamics"
+    assert results["configuration"]["dims"] == [64, 256]
+    assert "numpy" in results["versions"]
+    for name in results["figures"]:
+        assert (out / name).stat().st_size > 0
+    assert any(name.endswith(".pdf") for name in results["figures"])
+    assert [case["phase"] for case in results["cases"]] == [1, 2]
+
+
+def test_dynamics_fixed_points_match_optima(written):
+    _, out = written
+    rows = json.loads((out / "results.json").read_text())["fixed_points"]
+    for row in rows:
+        time = row["time"]
+        if row["phase"] == 1:
+            expected = [0.0, math.atanh(2 * P - 1), 1.0, 1.0, KAPPA * time,
+                        (KAPPA * time) ** 2]
+        else:
+            c = SIGMA**2 * time / ((1 - time) ** 2 + SIGMA**2 * time**2)
+            expected = [c, 1 - c * time, (1 - c * time) ** 2]
+        print(f"phase {row['phase']} fixed point error: "
+              f"{np.max(np.abs(np.array(row['newton']) - expected)):.2e}")
+        np.testing.assert_allclose(row["newton"], expected, atol=1e-8)
+        assert row["stable"]
+
+
+def test_dynamics_finite_d_ode_closer(written):
+    _, out = written
+    phase_two = json.loads((out / "results.json").read_text())["cases"][1]
+    for d, row in phase_two["sgd"].items():
+        deviation = row["max_deviation"]
+        print(f"phase 2, d={d}: max deviation {deviation}")
+        assert deviation["finite_d"] < 0.5 * deviation["limit"], d
+        assert row["frozen_max_change"] < 1e-3, d
+
+
+def test_dynamics_rejects_existing_folder(written, capsys):
+    _, out = written
+    before = (out / "results.json").read_text()
+    assert main(["dynamics", *ARGUMENTS, "--out", str(out)]) == 2
+    assert "exists already" in capsys.readouterr().err
+    assert (out / "results.json").read_text() == before
+
+
+def test_dynamics_force_replaces_own_folder(written):
+    _, out = written
+    (out / "marker.txt").write_text("old")
+    assert main(["dynamics", *ARGUMENTS, "--T", "0.5", "--out", str(out), "--force"]) == 0
+    assert not (out / "marker.txt").exists()
+    results = json.loads((out / "results.json").read_text())
+    assert results["configuration"]["T_end"] == 0.5
+
+
+def test_dynamics_force_keeps_foreign_folder(tmp_path):
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    (foreign / "data.txt").write_text("keep")
+    assert main(["dynamics", *ARGUMENTS, "--out", str(foreign), "--force"]) == 2
+    assert (foreign / "data.txt").read_text() == "keep"
+
+
+def test_dynamics_rejects_small_dimension(tmp_path):
+    assert main(["dynamics", "--quick", "--dims", "4", "--out", str(tmp_path / "x")]) == 2
+    assert not (tmp_path / "x").exists()
