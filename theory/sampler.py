@@ -73,8 +73,8 @@ def exact_grid(schedule, grid) -> tuple[sp.Expr, ...]:
     for index, (left, right) in enumerate(zip(times, times[1:])):
         if not left < right:
             raise ValueError(
-                f"grid must be strictly increasing, but time {index + 1} is "
-                f"{right} after {left}. Sort the grid and drop repeated times."
+                f"grid must be strictly increasing, but grid[{index + 1}] = {right} "
+                f"follows grid[{index}] = {left}. Sort the grid and drop repeated times."
             )
     if times[0] < schedule.start or times[-1] > schedule.end:
         raise ValueError(
