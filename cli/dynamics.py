@@ -4,8 +4,9 @@ For a few times of each phase of the dilated schedule, the command
 integrates the large-``d`` overlap ODEs over training time ``T``. It runs
 online SGD of the finite-``d`` network from the same overlaps at several
 dimensions and seeds. The new output folder contains one figure per time
-(PNG and PDF) and ``results.json`` with the configuration, package
-versions, trajectories, deviations, fitted log-log slopes and fixed points.
+(PNG and PDF), ``equations.tex`` with the derived ODEs, and
+``results.json`` with the configuration, package versions, trajectories,
+deviations, fitted log-log slopes and fixed points.
 
 Phase 1 uses :mod:`flowphase.numerics.sgd_ode`; phase 2 uses the reduced
 saturated dynamics of :mod:`flowphase.numerics.sgd_phase_two`, both in the
@@ -168,11 +169,20 @@ def build_dynamics(config: DynamicsConfig, out: Path, force: bool = False):
         results = _results(config)
         results["figures"] = _figures(results, staging)
         output.write_json(staging / "results.json", results)
+        _write_equations(staging / "equations.tex")
         output.publish(staging, out, force)
     except BaseException:
         output.discard(staging)
         raise
     return Path(out), results
+
+
+def _write_equations(path):
+    from flowphase.theory.latex import to_latex_document
+    from flowphase.theory.sgd_latex import sgd_equations
+
+    document = to_latex_document(sgd_equations(), title="Overlap ODEs of online SGD")
+    path.write_text(document, encoding="utf-8")
 
 
 def _versions():

@@ -34,6 +34,8 @@ def test_dynamics_writes_folder(written):
         assert (out / name).stat().st_size > 0
     assert any(name.endswith(".pdf") for name in results["figures"])
     assert [case["phase"] for case in results["cases"]] == [1, 2]
+    equations = (out / "equations.tex").read_text()
+    assert r"\label{eq:sgd-phase-2-c}" in equations
 
 
 def test_dynamics_fixed_points_match_optima(written):
