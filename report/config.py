@@ -1,6 +1,7 @@
 """Configuration of ``flowphase report``, checked where it is built."""
 
 import math
+import os
 from dataclasses import asdict, dataclass, field
 
 from flowphase.validation.training import TrainingConfig
@@ -18,6 +19,21 @@ SIGMA_RANGE = (1e-3, 1e3)
 
 class ConfigError(ValueError):
     """A report parameter is out of range; the message names it and the fix."""
+
+
+#: Length-``d`` float64 arrays alive at once per generated sample (sampler)
+#: and per batch row (training). NOTE: estimates read off
+#: validation/sampling.py and validation/training.py, not measured peaks.
+SAMPLER_ROW_ARRAYS = 4
+TRAINING_ROW_ARRAYS = 8
+
+
+def _physical_memory() -> int | None:
+    """Return the machine's physical memory in bytes, or None if unknown."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None
 
 
 def _check_finite(name, value):
@@ -104,6 +120,25 @@ class ReportConfig:
             raise ConfigError(
                 f"`training` must be a TrainingConfig, got {type(self.training).__name__}"
             )
+        self._check_memory()
+
+    def _check_memory(self):
+        """Raise ConfigError when the largest dimension cannot fit in memory."""
+        available = _physical_memory()
+        if available is None:
+            return
+        rows = max(SAMPLER_ROW_ARRAYS * self.n_samples,
+                   TRAINING_ROW_ARRAYS * self.training.batch_size)
+        needed = 8 * rows * max(self.dims)
+        if needed <= available:
+            return
+        largest = max(2, available // (8 * rows))
+        raise ConfigError(
+            f"the report at d={max(self.dims)} needs an estimated "
+            f"{needed / 2**30:.1f} GiB of memory, more than the "
+            f"{available / 2**30:.1f} GiB of this machine; use dimensions up "
+            f"to {largest} or fewer samples"
+        )
 
     @property
     def log_odds(self) -> float:
