@@ -476,6 +476,14 @@ class Schedule:
                 f"are not finite: {result}. Check the formulas and the "
                 "parameter values."
             )
+        if result[0] < -CHECK_TOLERANCE:
+            # Only parameters that break a rule make alpha negative, and
+            # check() names the rule, e.g. kappa < sqrt(d).
+            self.check(d, **params)
+            raise ScheduleError(
+                f"schedule {self.name!r}: alpha({time_value:.12g}) = {result[0]:.6g} "
+                "is negative. Check the formulas and the parameter values."
+            )
         return result
 
     # -- validation -----------------------------------------------------------
