@@ -21,7 +21,7 @@ from flowphase.numerics.sampler_stats import sampler_statistics
 from flowphase.report.config import ConfigError, ReportConfig
 from flowphase.theory.expressions import FUNCTION_NAMES, ExpressionError, parse_expression
 from flowphase.theory.model import optimal_overlaps_numeric
-from flowphase.theory.schedules import dilated_schedule, linear_schedule
+from flowphase.theory.schedules import ScheduleError, dilated_schedule, linear_schedule
 from flowphase.theory.symbols import d as d_symbol
 from flowphase.theory.symbols import kappa as kappa_symbol
 from flowphase.theory.symbols import t as t_symbol
@@ -36,6 +36,7 @@ QUICK_SETTINGS = settings(max_examples=40, deadline=None,
 ROUNDING = 1e-12
 
 VARIABLES = {"t": t_symbol, "d": d_symbol, "kappa": kappa_symbol}
+LINEAR_GRID = [0, 0.5, 1]
 
 p_values = st.floats(0.05, 0.95)
 p_away_from_half = p_values.filter(lambda p: abs(p - 0.5) >= 0.05)
@@ -228,6 +229,52 @@ def test_config_rejects_invalid(field, data):
     value = data.draw(strategies[field], label=field)
     with pytest.raises(ConfigError):
         ReportConfig(**{field: value})
+
+
+# -- schedules and numerics: invalid values raise ----------------------------------
+
+
+@QUICK_SETTINGS
+@given(kappa=st.one_of(st.floats(max_value=0.0, allow_nan=False), non_finite))
+def test_dilated_schedule_rejects_kappa(kappa):
+    with pytest.raises(ScheduleError):
+        dilated_schedule(kappa)
+
+
+@QUICK_SETTINGS
+@given(kappa=kappa_values, data=st.data())
+def test_dilated_rates_reject_small_d(kappa, data):
+    d = data.draw(st.floats(kappa**2 / 100, kappa**2 * 0.99), label="d")
+    # Phase 2 at tau = 1.5 has alpha = (1 - kappa/sqrt(d))/2 < 0 when d < kappa**2.
+    with pytest.raises(ScheduleError):
+        dilated_schedule(kappa).rates(1.5, d=d)
+
+
+invalid_probability = st.one_of(st.floats(max_value=0.0), st.floats(min_value=1.0))
+invalid_deviation = st.one_of(st.floats(max_value=0.0), non_finite)
+
+
+@QUICK_SETTINGS
+@given(p=invalid_probability, sigma=sigma_values, in_limit=st.booleans())
+def test_sampler_rejects_invalid_p(p, sigma, in_limit):
+    d = math.inf if in_limit else 64
+    with pytest.raises(ValueError):
+        sampler_statistics(linear_schedule(), LINEAR_GRID, d=d, p=p, sigma=sigma)
+
+
+@QUICK_SETTINGS
+@given(p=p_values, sigma=invalid_deviation)
+def test_sampler_rejects_invalid_sigma(p, sigma):
+    with pytest.raises(ValueError):
+        sampler_statistics(linear_schedule(), LINEAR_GRID, d=64, p=p, sigma=sigma)
+
+
+@QUICK_SETTINGS
+@given(p=p_values, sigma=sigma_values,
+       d=st.one_of(st.floats(max_value=0.0), non_finite))
+def test_overlaps_reject_invalid_d(p, sigma, d):
+    with pytest.raises(ValueError):
+        optimal_overlaps_numeric(linear_schedule(), [0.5], d=d, p=p, sigma=sigma)
 
 
 # -- formula parser: any text parses or raises ExpressionError -----------------

@@ -454,7 +454,8 @@ class Schedule:
         The piece is chosen by comparing ``float(time)`` with the float
         piece boundaries, and the derivatives are one-sided as in
         :meth:`coefficient_expressions`. Raises ScheduleError when the
-        formulas cannot be evaluated (for example sqrt of a negative value).
+        formulas cannot be evaluated (for example sqrt of a negative value)
+        or give a negative alpha.
         """
         arguments = self._float_arguments(d, params)
         time_value = float(time)
