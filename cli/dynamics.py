@@ -8,9 +8,10 @@ dimensions and seeds. The new output folder contains one figure per time
 ``results.json`` with the configuration, package versions, trajectories,
 deviations, fitted log-log slopes and fixed points.
 
-Phase 1 uses :mod:`flowphase.numerics.sgd_ode`; phase 2 uses the reduced
-saturated dynamics of :mod:`flowphase.numerics.sgd_phase_two`, both in the
-``d -> oo`` limit and with ``beta, Gamma`` at their finite-``d`` values.
+Phase 1 uses :mod:`flowphase.numerics.sgd_ode` for ``d -> oo`` and
+:mod:`flowphase.numerics.sgd_finite_d` with ``alpha, beta, Gamma`` at
+their finite-``d`` values. Phase 2 uses the reduced saturated dynamics of
+:mod:`flowphase.numerics.sgd_phase_two` in both forms.
 """
 
 from __future__ import annotations
@@ -217,6 +218,15 @@ def _results(config):
     }
 
 
+def _ode_end(config):
+    """Return the end of the ODE solves, past every SGD record time.
+
+    SGD rounds each record time to a whole step of ``eta/d``, so a record
+    may lie up to half a step after ``T_end``.
+    """
+    return config.T_end + config.eta / min(config.dims)
+
+
 def _run_sgd(config, d, alpha, beta, start, times):
     from flowphase.validation import online_sgd
 
@@ -257,23 +267,31 @@ def _deviation_slope(case):
 def _phase_one_case(config, tau):
     import numpy as np
 
-    from flowphase.numerics import sgd_ode
+    from flowphase.numerics import sgd_finite_d, sgd_ode
     from flowphase.numerics.integrate import dense_eval
 
     start = np.array(PHASE_ONE_START)
     times = np.linspace(0.0, config.T_end, config.n_records)
     params = sgd_ode.phase_one_params(config.kappa, tau, config.eta, config.p,
                                       max_slope=MAX_SLOPE)
-    solution = sgd_ode.integrate_phase_one(start, config.T_end, params,
+    solution = sgd_ode.integrate_phase_one(start, _ode_end(config), params,
                                            max_slope=MAX_SLOPE)
     case = {"phase": 1, "time_name": "tau", "time": tau, "names": PHASE_ONE_NAMES,
             "start": list(start), "times": times.tolist(),
             "ode": {"limit": dense_eval(solution, times).tolist()}, "sgd": {}}
+    # The finite-d ODEs add v = u.w/d, which starts at m omega.
+    finite_start = np.append(start, start[2] * start[4])
     for d in config.dims:
         beta = config.kappa * tau / math.sqrt(d)
         run = _run_sgd(config, d, 1.0 - beta, beta, start, times)
-        reference = dense_eval(solution, run.times)
-        case["sgd"][str(d)] = _summary(run.overlaps, {"limit": reference})
+        finite_params = sgd_finite_d.finite_d_params(
+            config.kappa, tau, config.eta, config.p, config.sigma, d, max_slope=MAX_SLOPE
+        )
+        finite = sgd_finite_d.integrate_finite_d(finite_start, _ode_end(config), finite_params)
+        case["ode"][f"finite_d_{d}"] = dense_eval(finite, times)[:, :6].tolist()
+        references = {"limit": dense_eval(solution, run.times),
+                      "finite_d": dense_eval(finite, run.times)[:, :6]}
+        case["sgd"][str(d)] = _summary(run.overlaps, references)
         case["sgd"][str(d)]["times"] = run.times.tolist()
     case["deviation_slope"] = _deviation_slope(case)
     return case
@@ -291,7 +309,7 @@ def _phase_two_case(config, t):
 
     def integrate(d):
         params = sgd_phase_two.phase_two_params(config.kappa, t, config.sigma, d)
-        return sgd_phase_two.integrate_phase_two(reduced_start, config.T_end, params)
+        return sgd_phase_two.integrate_phase_two(reduced_start, _ode_end(config), params)
 
     limit = integrate(None)
     case = {"phase": 2, "time_name": "t", "time": t, "names": PHASE_TWO_NAMES,

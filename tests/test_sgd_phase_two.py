@@ -88,7 +88,7 @@ def test_drift_matches_monte_carlo_increment():
     alpha_value, beta_value = _finite_d_schedule(d, t_value)
     mean, error = online_sgd.expected_increment(
         state, d=d, alpha=alpha_value, beta=beta_value, p=P, sigma=SIGMA,
-        eta=eta, n_samples=20000, seed=1,
+        eta=eta, n_samples=10000, seed=1,
     )
     rhs = numerics.phase_two_rhs()
     reduced = state[PHASE_TWO_INDICES]
