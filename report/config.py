@@ -104,7 +104,7 @@ class ReportConfig:
                 raise ConfigError(
                     f"the dilated schedule needs kappa < sqrt(d); got kappa="
                     f"{self.kappa!r} with d={d}: use d > kappa**2 = "
-                    f"{self.kappa**2:g} or a smaller kappa"
+                    f"{self.kappa * self.kappa:g} or a smaller kappa"
                 )
         if not isinstance(self.seed, int) or self.seed < 0:
             raise ConfigError(f"`seed` must be a non-negative integer, got {self.seed!r}")

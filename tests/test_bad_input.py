@@ -101,6 +101,7 @@ CLI_CASES = [
     _report("--sigma", "1e5", message="`sigma` = 100000.0 is outside the supported"),
     _report("--kappa", "-1", message="`kappa` must be > 0, got -1.0"),
     _report("--kappa", "inf", message="invalid number 'inf': must be finite"),
+    _report("--kappa", "1e200", message="got kappa=1e+200 with d=64: use d > kappa**2 = inf"),
     _report("--dims", "1", message="must be an integer >= 2, got 1"),
     _report("--dims", "4", message="needs kappa < sqrt(d); got kappa=2.0 with d=4"),
     _report("--dims", "12,x", message="invalid --dims '12,x'"),
