@@ -157,6 +157,9 @@ def _check_file_destination(path, force):
         raise OutputError(f"--out '{path}' is a folder; give a file name such as equations.tex")
     if path.exists() and not force:
         raise OutputError(f"'{path}' exists already; pass --force to replace it")
+    if path.exists() and not path.is_file():
+        raise OutputError(f"--out '{path}' is not a regular file; give a file name "
+                          "such as equations.tex")
     parent = path.resolve().parent
     if not parent.is_dir():
         raise OutputError(f"cannot write '{path}': folder '{parent}' does not exist; create it first")

@@ -8,6 +8,7 @@ checks that the page and these tables list the same inputs.
 """
 
 import math
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,6 +58,10 @@ def _report_in_cwd(path):
 
 def _existing_tex(path):
     (path / "eq.tex").write_text("earlier equations")
+
+
+def _named_pipe(path):
+    os.mkfifo(path / "pipe")
 
 
 @dataclass(frozen=True)
@@ -137,6 +142,8 @@ CLI_CASES = [
     _derive("1 - t", "t", message="'eq.tex' exists already; pass --force",
             setup=_existing_tex),
     _derive("1 - t", "t", out="missing/eq.tex", message="does not exist; create it first"),
+    CliCase(("derive", "--alpha", "1 - t", "--beta", "t", "--out", "pipe", "--force"),
+            message="--out 'pipe' is not a regular file", setup=_named_pipe),
 ]
 
 
