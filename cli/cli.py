@@ -146,6 +146,10 @@ def _derive(args):
     with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=args.out.resolve().parent,
                                      prefix=f".{args.out.name}.", delete=False) as handle:
         handle.write(document)
+    # NamedTemporaryFile is private (0600); give the file the usual mode.
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(handle.name, 0o666 & ~umask)
     os.replace(handle.name, args.out)
     print(f"LaTeX written to {args.out}")
 
