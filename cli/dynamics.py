@@ -383,7 +383,9 @@ def _case_figure(plt, case):
     import numpy as np
 
     labels = case["names"]
-    fig, axes = plt.subplots(1, len(labels), figsize=(3.0 * len(labels), 3.0))
+    n_rows = math.ceil(len(labels) / 3)
+    fig, axes = plt.subplots(n_rows, 3, figsize=(9.0, 3.0 * n_rows), squeeze=False)
+    axes = axes.ravel()
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     limit = np.array(case["ode"]["limit"])
     for index, (axis, name) in enumerate(zip(axes, labels)):
