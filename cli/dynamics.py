@@ -215,7 +215,35 @@ def _results(config):
         "versions": _versions(),
         "cases": cases,
         "fixed_points": _fixed_points(config),
+        "eta_shift": _eta_shift(config, cases[0]) if config.phase_one_taus else None,
     }
+
+
+def _eta_shift(config, case):
+    """Return the phase-1 overlaps at ``T_end`` of the ODE against ``eta``.
+
+    The SGD mean at the configured ``eta`` and the largest ``d`` of
+    ``case`` is stored beside them, with the gradient-flow optimum.
+    """
+    import numpy as np
+
+    from flowphase.numerics import sgd_ode
+
+    tau = case["time"]
+    start = np.array(PHASE_ONE_START)
+    etas = [0.0, config.eta / 4, config.eta / 2, config.eta, 2 * config.eta]
+    finals = []
+    for eta in etas:
+        params = sgd_ode.phase_one_params(config.kappa, tau, eta, config.p,
+                                          max_slope=MAX_SLOPE)
+        solution = sgd_ode.integrate_phase_one(start, config.T_end, params,
+                                               max_slope=MAX_SLOPE)
+        finals.append(solution.y[-1].tolist())
+    largest = str(max(config.dims))
+    return {"tau": tau, "T": config.T_end, "names": PHASE_ONE_NAMES, "etas": etas,
+            "ode_end": finals, "sgd_d": int(largest),
+            "sgd_end": case["sgd"][largest]["mean"][-1],
+            "optimum": sgd_ode.optimum_phase_one(config.kappa, tau, config.p).tolist()}
 
 
 def _ode_end(config):
@@ -376,7 +404,34 @@ def _figures(results, folder):
             fig.savefig(folder / f"{stem}.{ext}", dpi=120, bbox_inches="tight")
             names.append(f"{stem}.{ext}")
         plt.close(fig)
+    if results["eta_shift"] is not None:
+        fig = _eta_figure(plt, results["eta_shift"])
+        for ext in ("png", "pdf"):
+            fig.savefig(folder / f"eta_shift.{ext}", dpi=120, bbox_inches="tight")
+            names.append(f"eta_shift.{ext}")
+        plt.close(fig)
     return names
+
+
+def _eta_figure(plt, shift):
+    """Plot ``b, omega, r`` at ``T_end`` against ``eta`` with the optimum."""
+    import numpy as np
+
+    fig, axes = plt.subplots(1, 3, figsize=(9.0, 3.0))
+    ode = np.array(shift["ode_end"])
+    for axis, name in zip(axes, ("b", "omega", "r")):
+        index = shift["names"].index(name)
+        axis.plot(shift["etas"], ode[:, index], "k-o", markersize=3, label="ODE")
+        axis.axhline(shift["optimum"][index], color="gray", linestyle=":",
+                     label="gradient-flow optimum")
+        axis.plot(shift["etas"][3], shift["sgd_end"][index], "s", color="C3",
+                  label=f"SGD, d={shift['sgd_d']}")
+        axis.set_xlabel("learning rate eta")
+        axis.set_title(f"{name} at T = {shift['T']:g}")
+    axes[0].legend(fontsize=7)
+    fig.suptitle(f"phase 1, tau = {shift['tau']:g}: overlaps at T against eta")
+    fig.tight_layout()
+    return fig
 
 
 def _case_figure(plt, case):

@@ -67,6 +67,16 @@ def test_dynamics_finite_d_ode_closer(written):
         assert row["frozen_max_change"] < 1e-3, d
 
 
+def test_dynamics_eta_shift_moves_omega(written):
+    _, out = written
+    shift = json.loads((out / "results.json").read_text())["eta_shift"]
+    omega = [final[shift["names"].index("omega")] for final in shift["ode_end"]]
+    print("omega at T against eta:", dict(zip(shift["etas"], np.round(omega, 4))))
+    assert shift["etas"][0] == 0.0
+    assert np.all(np.diff(omega) > 0)
+    assert (out / "eta_shift.png").exists()
+
+
 def test_dynamics_rejects_existing_folder(written, capsys):
     _, out = written
     before = (out / "results.json").read_text()
