@@ -97,14 +97,56 @@ def quadrature_rule(rule: str, n_nodes: int) -> tuple[np.ndarray, np.ndarray]:
     raise ValueError(f"unknown quadrature rule {rule!r}; use one of {RULES}")
 
 
+# Equally spaced nodes let tanh come from a geometric sequence of
+# exponentials, restarted with exp() every _RESTART nodes so that rounding
+# grows over at most that many products. Pre-activations beyond
+# _MAX_EXPONENT_ARGUMENT fall back to math.tanh, to keep exp finite.
+_RESTART = 32
+_MAX_EXPONENT_ARGUMENT = 300.0
+
+
+@numba.njit(cache=True)
+def _is_uniform(nodes):
+    n = nodes.shape[0]
+    spacing = nodes[1] - nodes[0]
+    span = nodes[n - 1] - nodes[0]
+    return spacing > 0.0 and abs(span - (n - 1) * spacing) <= 1e-12 * span
+
+
+@numba.njit(cache=True)
+def _tanh_values(slope, shift, nodes, uniform, values):
+    """Store ``tanh(slope*nodes + shift)`` in ``values``."""
+    n = nodes.shape[0]
+    largest = abs(slope) * max(abs(nodes[0]), abs(nodes[n - 1])) + abs(shift)
+    if not uniform or 2.0 * largest > _MAX_EXPONENT_ARGUMENT:
+        for index in range(n):
+            values[index] = math.tanh(slope * nodes[index] + shift)
+        return
+
+    ratio = math.exp(2.0 * slope * (nodes[1] - nodes[0]))
+    exponential = 1.0
+    for index in range(n):
+        if index % _RESTART == 0:
+            exponential = math.exp(2.0 * (slope * nodes[index] + shift))
+        else:
+            exponential *= ratio
+        # tanh(a) = 1 - 2/(exp(2a) + 1), exact in the limits a -> +-oo.
+        values[index] = 1.0 - 2.0 / (exponential + 1.0)
+
+
 @numba.njit(cache=True)
 def mode_moments(slope, shift_plus, shift_minus, p, nodes, weights, out):
     """Store ``E[s^j tanh(a)^k]`` in ``out[j, k]`` for j in {0, 1}, k <= out.shape[1]-1."""
     n_powers = out.shape[1]
     out[:, :] = 0.0
+    uniform = nodes.shape[0] > 2 and _is_uniform(nodes)
+    tanh_plus = np.empty(nodes.shape[0])
+    tanh_minus = np.empty(nodes.shape[0])
+    _tanh_values(slope, shift_plus, nodes, uniform, tanh_plus)
+    _tanh_values(slope, shift_minus, nodes, uniform, tanh_minus)
     for index in range(nodes.shape[0]):
-        plus = math.tanh(slope * nodes[index] + shift_plus)
-        minus = math.tanh(slope * nodes[index] + shift_minus)
+        plus = tanh_plus[index]
+        minus = tanh_minus[index]
         weight_plus = p * weights[index]
         weight_minus = (1.0 - p) * weights[index]
         power_plus = 1.0

@@ -109,3 +109,19 @@ def test_learning_rate_pushes_omega_past_optimum():
     print(f"eta=0.5: omega(T=20) = {omega_end:.4f}, optimum {kappa_value * tau}")
     assert omega_end > 1.1 * kappa_value * tau
     assert drift_end[omega_index] > 0.0
+
+
+@pytest.mark.parametrize(
+    "slope, shift_plus, shift_minus", [(0.5, 0.2, -0.1), (3.0, 4.0, -1.5), (14.0, 1.0, -2.0)]
+)
+def test_uniform_tanh_matches_direct_tanh(slope, shift_plus, shift_minus):
+    """Reversed nodes are not increasing, so they take the math.tanh path."""
+    nodes, weights = expectations.trapezoid_rule(256)
+    fast = np.empty((2, expectations.MAX_POWER + 1))
+    direct = np.empty((2, expectations.MAX_POWER + 1))
+    expectations.mode_moments(slope, shift_plus, shift_minus, 0.7, nodes, weights, fast)
+    expectations.mode_moments(
+        slope, shift_plus, shift_minus, 0.7, nodes[::-1].copy(), weights[::-1].copy(), direct
+    )
+    print(f"slope {slope}: max difference {np.max(np.abs(fast - direct)):.1e}")
+    assert np.max(np.abs(fast - direct)) < 1e-13
