@@ -274,6 +274,13 @@ def fixed_point(
     else:
         iteration = max_iterations
 
+    return fixed_point_result(rhs, y, params, residual, iteration,
+                              max_iterations, tolerance)
+
+
+def fixed_point_result(rhs, y, params, residual, iteration, max_iterations,
+                       tolerance) -> FixedPoint:
+    """Package the end state of a Newton solve, with the Jacobian eigenvalues."""
     converged = residual < tolerance
     message = (
         f"converged to max |drift| = {residual:.2e} in {iteration} iterations"

@@ -19,7 +19,7 @@ import sympy as sp
 
 from flowphase.numerics.codegen import generate_rhs
 from flowphase.numerics.integrate import ODESolution, dopri5
-from flowphase.numerics.sgd_ode import FixedPoint, _jacobian
+from flowphase.numerics.sgd_ode import FixedPoint, _jacobian, fixed_point_result
 from flowphase.theory import sgd_phase_two
 from flowphase.theory.symbols import beta, sigma
 
@@ -122,18 +122,5 @@ def fixed_point_phase_two(
             break
         y = y - np.linalg.solve(_jacobian(rhs, y, params), drift)
 
-    converged = residual < tolerance
-    message = (
-        f"converged to max |drift| = {residual:.2e} in {iteration} iterations"
-        if converged
-        else f"no convergence after {max_iterations} iterations, max |drift| = "
-        f"{residual:.2e}. Start closer to the fixed point."
-    )
-    return FixedPoint(
-        state=y,
-        residual=residual,
-        eigenvalues=np.linalg.eigvals(_jacobian(rhs, y, params)),
-        iterations=iteration,
-        converged=converged,
-        message=message,
-    )
+    return fixed_point_result(rhs, y, params, residual, iteration,
+                              max_iterations, tolerance)
