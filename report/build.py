@@ -1,6 +1,6 @@
 """``flowphase report``: run the pipeline and write the output folder.
 
-The folder holds ``report.md``, ``equations.tex``, the figures as PNG and
+The folder contains ``report.md``, ``equations.tex``, the figures as PNG and
 PDF, and ``results.json`` (configuration, grids, versions and every
 plotted number as tidy ``records``). It is built in a hidden staging
 folder and renamed into place at the end.
@@ -13,8 +13,10 @@ from importlib import metadata
 from pathlib import Path
 
 import numpy as np
+from scipy.special import ndtri
 from tqdm.auto import tqdm
 
+from flowphase.numerics.sampler_stats import phase1_y_map
 from flowphase.report import checks, figures, markdown
 from flowphase.report.output import (GENERATOR, check_destination, discard, publish,
                                      staging_folder, write_json)
@@ -68,6 +70,24 @@ def optimum_rate_rows(config, grids):
     return rows
 
 
+def exact_phase_one_law(config, grids, n_points=100_000):
+    """Return, per ``d``, ``y`` at ``tau = 1`` of the exact-velocity Euler sampler.
+
+    The exact map ``y_0 -> y`` of the discrete phase-1 steps is applied to
+    ``n_points`` standard normal quantiles, so a histogram of the result is
+    the sampler's exact law at that ``d``.
+    """
+    schedule, grid = grids["dilated"]
+    boundary = int(np.argmin(np.abs(grid - 1.0)))
+    levels = (np.arange(n_points) + 0.5) / n_points
+    quantiles = ndtri(levels)
+    return {
+        d: phase1_y_map(schedule, grid, boundary, d=d, p=config.p, sigma=config.sigma,
+                        **schedule_parameters(schedule, config))(quantiles)
+        for d in config.dims
+    }
+
+
 def build_report(config, out, *, force=False, show_progress=True):
     """Run the report for ``config`` and write it to the folder ``out``.
 
@@ -119,8 +139,9 @@ def _build(config, grids, rng, staging, started, show_progress):
          figures.overlaps_figure(records, "linear", dims, staging)),
         ("Generated p_hat, sigma2_hat and M(end) versus d",
          figures.sampler_figure(records, dims, staging)),
-        ("Law of y at tau = 1 against p N(kappa,1) + (1-p) N(-kappa,1)",
-         figures.histogram_figure(y_by_d, config.p, config.kappa, staging)),
+        ("Law of y at tau = 1: trained sampler, exact sampler at d, and the limit law",
+         figures.histogram_figure(y_by_d, exact_phase_one_law(config, grids), config.p,
+                                  config.kappa, staging)),
         ("Distance of the exact optimum to its limit versus d",
          figures.rate_figure(rate_rows, staging)),
     ]

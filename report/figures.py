@@ -20,7 +20,7 @@ LABELS = {"c": "$c$", "m": "$m$", "q": "$q$", "omega": r"$\omega$",
 
 
 def _values(rows, field):
-    """The ``field`` of each row, with ``None`` (not available) as NaN."""
+    """Return the ``field`` of each row, with ``None`` (not available) as NaN."""
     return [np.nan if r[field] is None else r[field] for r in rows]
 
 
@@ -87,27 +87,36 @@ def sampler_figure(records, dims, folder):
     return _save(fig, folder, "sampler_statistics")
 
 
-def histogram_figure(y_by_d, p, kappa, folder):
-    """Histogram of ``y`` at ``tau = 1`` over ``p N(kappa,1) + (1-p) N(-kappa,1)``."""
-    fig, axes = plt.subplots(1, len(y_by_d), figsize=(4.5 * len(y_by_d), 3.6),
+def histogram_figure(y_by_d, exact_by_d, p, kappa, folder):
+    """Histogram of ``y`` at ``tau = 1`` against its exact and limit laws.
+
+    ``exact_by_d`` holds ``y`` of the exact-velocity sampler (quantiles
+    pushed through its phase-1 steps); the black line is the large-``d``
+    law ``p N(kappa, 1) + (1-p) N(-kappa, 1)`` of the continuous flow.
+    """
+    fig, axes = plt.subplots(1, len(y_by_d), figsize=(4.8 * len(y_by_d), 3.8),
                              squeeze=False)
     grid = np.linspace(-kappa - 5, kappa + 5, 400)
     density = p * norm.pdf(grid, kappa) + (1 - p) * norm.pdf(grid, -kappa)
     for ax, (d, y) in zip(axes[0], sorted(y_by_d.items())):
-        ax.hist(y, bins=60, density=True, alpha=0.6, label="generated")
-        ax.plot(grid, density, "k-", lw=1.2, label="mixture law")
+        bins = np.linspace(grid[0], grid[-1], 81)
+        ax.hist(y, bins=bins, density=True, alpha=0.5, label="trained networks")
+        ax.hist(exact_by_d[d], bins=bins, density=True, histtype="step", color="C3",
+                lw=1.2, label="exact sampler at this d")
+        ax.plot(grid, density, "k-", lw=1.0, label=r"$d\to\infty$ flow")
         ax.set_title(f"$y$ at $\\tau=1$, d={d}")
         ax.set_xlabel("$y = \\mu\\cdot X/\\sqrt{d}$")
         ax.set_ylabel("density")
     axes[0, 0].legend(fontsize=8)
+    fig.tight_layout()
     return _save(fig, folder, "y_histogram")
 
 
 def rate_figure(rate_rows, folder):
     """Distance of the exact optimum to its limit versus ``d``, log-log."""
     fig, ax = plt.subplots(figsize=(6, 4.2))
-    for row in rate_rows:
-        ax.loglog(row["d"], row["distance"], "o-", ms=3,
+    for row, marker in zip(rate_rows, "osd^v"):
+        ax.loglog(row["d"], row["distance"], marker + "-", ms=4, fillstyle="none",
                   label=f"{row['label']}: slope {row['slope']:.3f}")
     ds = np.array(rate_rows[0]["d"], dtype=float)
     ax.loglog(ds, 0.5 * ds ** -0.5, "k:", label="slope -1/2")
