@@ -7,9 +7,9 @@ by hand. Three flows:
   ``d -> oo`` flow of ``y = mu.X/sqrt(d)`` on phase 1 of the dilated
   schedule; states ``(y,)``, parameters ``(kappa, l)``.
 - ``saturated_limit``: ``(dM/dt, dP/dt)``, the ``d -> oo`` flow of the
-  signed overlap and the orthogonal norm on the linear schedule (the same
-  as phase 2 of the dilated one in its local time ``t = tau - 1``); states
-  ``(M, P)``, parameters ``(sigma,)``.
+  signed overlap and the orthogonal norm on the linear schedule. It is
+  also phase 2 of the dilated schedule in the local time ``t = tau - 1``.
+  States ``(M, P)``, parameters ``(sigma,)``.
 - ``finite_d``: the exact ``(dy/dt, dP/dt)`` at finite ``d`` on one piece
   of a schedule; states ``(y, P)``, parameters ``(d, kappa, sigma, l)``.
 """

@@ -1,10 +1,11 @@
 """Theory-versus-simulation checks with the tolerances the report states.
 
 Where an overlap is identifiable it must match the exact optimum at that
-``d``: in phase 1 (dilated, ``tau >= 0.25``) ``c, m, q, b`` within 0.05 and
-``omega`` within 5% relative; in phase 2 and on the linear schedule at
-``t > 0``, ``c, m, q`` within 0.05 (``b`` and ``omega`` do not matter
-once ``tanh`` saturates); at time 0 only ``m*tanh(b)``, within 0.05. The
+``d``. In phase 1 (dilated, ``tau >= 0.25``) that is ``c, m, q, b``
+within 0.05 and ``omega`` within 5% relative. In phase 2 and on the
+linear schedule at ``t > 0`` it is ``c, m, q`` within 0.05, because ``b``
+and ``omega`` do not matter once ``tanh`` saturates. At time 0 only
+``m*tanh(b)`` is checked, within 0.05. The
 dilated sampler's ``p_hat`` must be within 0.03 of the exact value of the
 same sampler, ``M(end)`` within 5% and ``sigma2_hat`` within 10%.
 """

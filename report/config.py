@@ -153,9 +153,10 @@ class ReportConfig:
 def quick_config(**overrides) -> ReportConfig:
     """A small configuration that runs in well under a minute.
 
-    NOTE: at ``d = 64`` the end of phase 1 is not in the large-``d`` regime
-    (``kappa/sqrt(d) = 0.25`` for ``kappa = 2``); there ``b`` and ``omega``
-    are nearly unidentifiable and often miss the report's tolerances.
+    NOTE: at ``d = 64`` the end of phase 1 is not in the large-``d`` regime,
+    because ``kappa/sqrt(d) = 0.25`` for ``kappa = 2``. There ``b`` and
+    ``omega`` are nearly unidentifiable and often miss the report's
+    tolerances.
     """
     values = dict(
         dims=(64, 256),

@@ -89,7 +89,7 @@ def _sampler_theory(schedule, grid, d, config):
 def run_schedule(name, schedule, grid, d, config, rng, progress=None):
     """Train, sample and compare on one schedule at one ``d``.
 
-    Returns ``(records, y_at_phase_boundary)``; the second item holds the
+    Returns ``(records, y_at_phase_boundary)``. The second item contains the
     simulated ``y = mu.X/sqrt(d)`` at ``tau = 1`` on the dilated schedule.
     """
     mixture = Mixture(d, config.p, config.sigma)

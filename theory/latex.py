@@ -120,7 +120,7 @@ def _flow_equations(schedule) -> list[tuple[str, sp.Eq, str]]:
                 dm_dt, dp_limit = flow.saturated_limit(piece)
             except (NotImplementedError, TypeError, AttributeError, ValueError) as error:
                 # SymPy cannot take every limit of a user schedule; the
-                # finite-d flow above still holds there.
+                # finite-d flow above is still valid there.
                 equations.append((
                     f"flow-limit-piece-{index + 1}",
                     f"\\text{{no large-d limit derived on {span}}}",

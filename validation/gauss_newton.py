@@ -1,6 +1,6 @@
 """One stochastic Gauss-Newton step for a batch of autoencoders.
 
-Each network ``k`` sees ``x = alpha_k*x0 + beta_k*x1`` for the shared
+Network ``k`` takes the input ``x = alpha_k*x0 + beta_k*x1`` for the shared
 batch ``(x0, x1)`` and has parameters ``(c, u, rho, b)`` and a direction
 ``v`` with ``w = rho*v``. The residual is ``R = c*x + u*phi - x1`` with
 ``phi = tanh(rho*z + b)`` and ``z = v.x/sqrt(d)``. Its Jacobian columns

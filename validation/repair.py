@@ -2,10 +2,11 @@
 
 Once in a while a network stalls in a poor state (in the saturated phase,
 ``|w|`` collapses and ``c``, ``u`` compensate), while its neighbours on
-the time grid are fine. The repair evaluates, on fresh samples, the loss
-of each network's own parameters and of its two neighbours' parameters
-at its own time, and adopts a neighbour's parameters when they are
-better by more than three standard errors of the paired difference.
+the time grid are fine. On fresh samples, the repair compares the loss
+of each network's own parameters at its time with the loss of its two
+neighbours' parameters there. It adopts a neighbour's parameters when
+they are better by more than three standard errors of the paired
+difference.
 Only ``(w, b)`` is taken from a neighbour: the linear parameters
 ``(c, u)`` of every candidate are refitted by least squares on the same
 samples, because the neighbour's ``c`` belongs to another time. The

@@ -1,4 +1,4 @@
-"""The paper's sampler: explicit Euler on the training grid.
+"""The time-discretised sampler: explicit Euler on the training grid.
 
 The step from ``t_k`` to ``t_{k+1}`` uses the network trained at ``t_k``
 and the schedule's rates at ``t_k`` (its right derivative, so that the
@@ -56,7 +56,7 @@ def euler_sample(denoise, grid, rates, mu, n_samples, rng, *,
     """Run the Euler sampler from ``X_0 ~ N(0, I)`` over ``grid``.
 
     ``denoise(k, x)`` evaluates the network trained at ``grid[k]`` on the
-    rows of ``x``; ``rates[k]`` holds ``(alpha, beta, alpha_dot, beta_dot)``
+    rows of ``x``. ``rates[k]`` contains ``(alpha, beta, alpha_dot, beta_dot)``
     at ``grid[k]`` for ``k < len(grid) - 1``.
     """
     grid = np.asarray(grid, dtype=float)

@@ -19,7 +19,7 @@ by a preconditioned gradient step that turns it by at most its gain in
 radians. Batches hold
 ``batch_size`` fresh pairs, shared by all networks and drawn by
 ``sampling_threads`` threads one step ahead, because drawing normal
-variates costs more than the step itself at ``d`` in the thousands;
+variates costs more than the step itself at ``d`` in the thousands.
 ``single_precision`` runs the matrix products in float32.
 
 1. Anchor: one network at the ``anchor`` time learns ``v`` from a random
