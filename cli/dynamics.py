@@ -91,3 +91,14 @@ def run(args):
             deviations = ", ".join(f"{label} ODE {value:.4f}"
                                    for label, value in row["max_deviation"].items())
             print(f"  d={d}: {deviations}")
+    window = results["undilated"]
+    if window is not None:
+        slope = window["half_width_slope"]
+        slope_text = f", log-log slope {slope['slope']:.3f} +- {slope['stderr']:.3f}" if slope else ""
+        print(f"linear schedule: half-width of the window where b learns{slope_text} "
+              f"(d -> oo: {window['window_half_theta']:.4f}/sqrt(d))")
+        for row in window["dims"]:
+            change = row["sgd_bias_change"]
+            print(f"  d={row['d']}: half-width {row['half_width']:.5f}, SGD |change of b| "
+                  f"{change['window']['min']:.3g} at t = 1/sqrt(d), "
+                  f"{change['fixed']['max']:.3g} at t = {window['fixed_time']:g}")

@@ -17,7 +17,7 @@ from scipy.special import ndtri
 from tqdm.auto import tqdm
 
 from flowphase.numerics.sampler_stats import phase1_y_map
-from flowphase.report import checks, figures, markdown
+from flowphase.report import checks, dynamics_section, figures, markdown
 from flowphase.report.output import (GENERATOR, check_destination, discard, publish,
                                      staging_folder, write_json)
 from flowphase.report.pipeline import (build_grids, limit_values, run_schedule,
@@ -146,11 +146,18 @@ def _build(config, grids, rng, staging, started, show_progress):
          figures.rate_figure(rate_rows, staging)),
     ]
 
+    logger.info("training dynamics section")
+    dynamics_results, dynamics_figures = dynamics_section.run_section(config, staging)
+
     versions = package_versions()
     (staging / "equations.tex").write_text(to_latex_document(), encoding="utf-8")
     elapsed = time.perf_counter() - started
+    sections = []
+    if dynamics_results is not None:
+        sections.append("\n".join(dynamics_section.render(dynamics_results)))
+        sections.append(markdown.figure_lines(dynamics_figures))
     text = markdown.render(config, versions, to_markdown(), summary, sampler_rows,
-                           rate_rows, figure_list, elapsed)
+                           rate_rows, figure_list, elapsed, sections)
     (staging / "report.md").write_text(text, encoding="utf-8")
     write_json(staging / "results.json", {
         "generator": GENERATOR,
@@ -162,5 +169,6 @@ def _build(config, grids, rng, staging, started, show_progress):
         "checks": [{k: r[k] for k in ("schedule", "d", "quantity", "time", "error",
                                        "tolerance", "kind", "passed")} for r in checked],
         "records": records,
+        "dynamics": dynamics_results,
     })
     return checked

@@ -60,6 +60,9 @@ class ReportConfig:
     steps_per_phase: int = 20
     n_samples: int = 4000
     training: TrainingConfig = field(default_factory=TrainingConfig)
+    dynamics_dims: tuple = (256, 1024, 4096)
+    dynamics_seeds: int = 2
+    dynamics_T: float = 5.0
 
     def __post_init__(self):
         for name in ("p", "sigma", "kappa"):
@@ -120,7 +123,22 @@ class ReportConfig:
             raise ConfigError(
                 f"`training` must be a TrainingConfig, got {type(self.training).__name__}"
             )
+        self._check_dynamics()
         self._check_memory()
+
+    def _check_dynamics(self):
+        """Raise ConfigError when the training-dynamics settings are invalid."""
+        if not isinstance(self.dynamics_dims, (tuple, list)) or not all(
+                isinstance(d, int) and d >= 2 for d in self.dynamics_dims):
+            raise ConfigError(f"`dynamics_dims` must be a tuple of integers >= 2, "
+                              f"got {self.dynamics_dims!r}")
+        if not isinstance(self.dynamics_seeds, int) or self.dynamics_seeds < 1:
+            raise ConfigError(f"`dynamics_seeds` must be an integer >= 1, "
+                              f"got {self.dynamics_seeds!r}")
+        if not (isinstance(self.dynamics_T, (int, float)) and math.isfinite(self.dynamics_T)
+                and self.dynamics_T > 0):
+            raise ConfigError(f"`dynamics_T` must be a finite number > 0, "
+                              f"got {self.dynamics_T!r}")
 
     def _check_memory(self):
         """Raise ConfigError when the largest dimension cannot fit in memory."""
@@ -147,6 +165,7 @@ class ReportConfig:
     def to_dict(self) -> dict:
         data = asdict(self)
         data["dims"] = list(self.dims)
+        data["dynamics_dims"] = list(self.dynamics_dims)
         return data
 
 
@@ -160,6 +179,8 @@ def quick_config(**overrides) -> ReportConfig:
     """
     values = dict(
         dims=(64, 256),
+        dynamics_dims=(256, 1024),
+        dynamics_T=2.0,
         steps_per_phase=10,
         n_samples=2000,
         training=TrainingConfig(batch_size=512, anchor_steps=100,

@@ -11,7 +11,9 @@ deviations, fitted log-log slopes and fixed points.
 Phase 1 uses :mod:`flowphase.numerics.sgd_ode` for ``d -> oo`` and
 :mod:`flowphase.numerics.sgd_finite_d` with ``alpha, beta, Gamma`` at
 their finite-``d`` values. Phase 2 uses the reduced saturated dynamics of
-:mod:`flowphase.numerics.sgd_phase_two` in both forms.
+:mod:`flowphase.numerics.sgd_phase_two` in both forms. The window of
+the linear schedule in which ``b`` learns is measured by
+:mod:`flowphase.report.dynamics_undilated`.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ import math
 import platform
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+from flowphase.report.dynamics_undilated import undilated_figure, undilated_results
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +55,9 @@ class DynamicsConfig:
     phase_one_taus: tuple = (0.5, 1.0)
     phase_two_times: tuple = (0.5,)
     n_records: int = 11
+    undilated: bool = True
+    eta_shift_T: float = 20.0
+    eta_shift_d: int = 1024
 
     def __post_init__(self):
         if not 0.0 < self.p < 1.0:
@@ -67,13 +74,20 @@ class DynamicsConfig:
                 f"--dims must be non-empty with every d > kappa**2 = "
                 f"{self.kappa**2:g}, got {self.dims}"
             )
+        if not (self.eta_shift_T > 0.0 and self.eta_shift_d > self.kappa**2):
+            raise ValueError(
+                f"the learning-rate shift needs eta_shift_T > 0 and eta_shift_d > "
+                f"kappa**2 = {self.kappa**2:g}, got eta_shift_T={self.eta_shift_T}, "
+                f"eta_shift_d={self.eta_shift_d}"
+            )
         if self.n_seeds < 1:
             raise ValueError(f"--seeds must be >= 1, got {self.n_seeds}")
 
 
 def quick_config(**values) -> DynamicsConfig:
     """Return a small configuration that finishes in well under a minute."""
-    small = dict(dims=(256, 1024), n_seeds=2, T_end=2.0, phase_one_taus=(0.5,))
+    small = dict(dims=(256, 1024), n_seeds=2, T_end=2.0, phase_one_taus=(0.5,),
+                 eta_shift_d=256)
     small.update(values)
     return DynamicsConfig(**small)
 
@@ -84,8 +98,8 @@ def build_dynamics(config: DynamicsConfig, out: Path, force: bool = False):
 
     staging = output.staging_folder(out)
     try:
-        results = _results(config)
-        results["figures"] = _figures(results, staging)
+        results = compute_results(config)
+        results["figures"] = draw_figures(results, staging)
         output.write_json(staging / "results.json", results)
         _write_equations(staging / "equations.tex")
         output.publish(staging, out, force)
@@ -118,7 +132,7 @@ def _versions():
             "matplotlib": matplotlib.__version__}
 
 
-def _results(config):
+def compute_results(config):
     cases = []
     for tau in config.phase_one_taus:
         logger.info("phase 1, tau = %g", tau)
@@ -132,34 +146,49 @@ def _results(config):
         "versions": _versions(),
         "cases": cases,
         "fixed_points": _fixed_points(config),
-        "eta_shift": _eta_shift(config, cases[0]) if config.phase_one_taus else None,
+        "eta_shift": (_eta_shift(config, config.phase_one_taus[0])
+                      if config.phase_one_taus else None),
+        "undilated": undilated_results(config) if config.undilated else None,
     }
 
 
-def _eta_shift(config, case):
-    """Return the phase-1 overlaps at ``T_end`` of the ODE against ``eta``.
+def _eta_shift(config, tau):
+    """Return the phase-1 overlaps of the ODE at ``eta_shift_T`` against ``eta``.
 
-    The SGD mean at the configured ``eta`` and the largest ``d`` of
-    ``case`` is stored beside them, with the gradient-flow optimum.
+    With ``eta > 0`` the noise term of the drift of ``r`` moves the long-time
+    overlaps past the gradient-flow optimum, so ``omega(T)`` is also stored
+    at a few times up to ``2 eta_shift_T`` at the configured ``eta``. Online
+    SGD at ``d = eta_shift_d`` and the configured ``eta`` runs to
+    ``eta_shift_T`` beside it (mean, min and max over seeds).
     """
     import numpy as np
 
     from flowphase.numerics import sgd_ode
+    from flowphase.numerics.integrate import dense_eval
 
-    tau = case["time"]
+    horizon = config.eta_shift_T
     start = np.array(PHASE_ONE_START)
     etas = [0.0, config.eta / 4, config.eta / 2, config.eta, 2 * config.eta]
-    finals = []
+    growth_times = np.array([horizon / 4, horizon / 2, horizon, 2 * horizon])
+    finals, growth = [], None
     for eta in etas:
         params = sgd_ode.phase_one_params(config.kappa, tau, eta, config.p,
                                           max_slope=MAX_SLOPE)
-        solution = sgd_ode.integrate_phase_one(start, config.T_end, params,
+        solution = sgd_ode.integrate_phase_one(start, 2 * horizon, params,
                                                max_slope=MAX_SLOPE)
-        finals.append(solution.y[-1].tolist())
-    largest = str(max(config.dims))
-    return {"tau": tau, "T": config.T_end, "names": PHASE_ONE_NAMES, "etas": etas,
-            "ode_end": finals, "sgd_d": int(largest),
-            "sgd_end": case["sgd"][largest]["mean"][-1],
+        finals.append(dense_eval(solution, np.array([horizon]))[0].tolist())
+        if eta == config.eta:
+            growth = dense_eval(solution, growth_times).tolist()
+
+    d = config.eta_shift_d
+    beta = config.kappa * tau / math.sqrt(d)
+    run = _run_sgd(config, d, 1.0 - beta, beta, start, [horizon])
+    return {"tau": tau, "T": horizon, "names": PHASE_ONE_NAMES, "etas": etas,
+            "ode_end": finals, "sgd_d": d, "sgd_T": float(run.times[0]),
+            "sgd_end": run.overlaps[0].mean(axis=0).tolist(),
+            "sgd_min": run.overlaps[0].min(axis=0).tolist(),
+            "sgd_max": run.overlaps[0].max(axis=0).tolist(),
+            "growth": {"times": growth_times.tolist(), "ode": growth},
             "optimum": sgd_ode.optimum_phase_one(config.kappa, tau, config.p).tolist()}
 
 
@@ -306,7 +335,7 @@ def _fixed_point_row(phase, time, found, optimum, names):
             "max_eigenvalue_real_part": float(np.max(found.eigenvalues.real))}
 
 
-def _figures(results, folder):
+def draw_figures(results, folder):
     """Draw one figure per case into ``folder`` and return the file names."""
     import matplotlib
 
@@ -327,11 +356,17 @@ def _figures(results, folder):
             fig.savefig(folder / f"eta_shift.{ext}", dpi=120, bbox_inches="tight")
             names.append(f"eta_shift.{ext}")
         plt.close(fig)
+    if results["undilated"] is not None:
+        fig = undilated_figure(plt, results["undilated"])
+        for ext in ("png", "pdf"):
+            fig.savefig(folder / f"undilated_window.{ext}", dpi=120, bbox_inches="tight")
+            names.append(f"undilated_window.{ext}")
+        plt.close(fig)
     return names
 
 
 def _eta_figure(plt, shift):
-    """Plot ``b, omega, r`` at ``T_end`` against ``eta`` with the optimum."""
+    """Plot ``b, omega, r`` at ``eta_shift_T`` against ``eta`` with the optimum."""
     import numpy as np
 
     fig, axes = plt.subplots(1, 3, figsize=(9.0, 3.0))
@@ -341,8 +376,10 @@ def _eta_figure(plt, shift):
         axis.plot(shift["etas"], ode[:, index], "k-o", markersize=3, label="ODE")
         axis.axhline(shift["optimum"][index], color="gray", linestyle=":",
                      label="gradient-flow optimum")
-        axis.plot(shift["etas"][3], shift["sgd_end"][index], "s", color="C3",
-                  label=f"SGD, d={shift['sgd_d']}")
+        sgd_mean = shift["sgd_end"][index]
+        band = [[sgd_mean - shift["sgd_min"][index]], [shift["sgd_max"][index] - sgd_mean]]
+        axis.errorbar(shift["etas"][3], sgd_mean, yerr=band, fmt="s", color="C3",
+                      capsize=3, label=f"SGD, d={shift['sgd_d']} (min to max)")
         axis.set_xlabel("learning rate eta")
         axis.set_title(f"{name} at T = {shift['T']:g}")
     axes[0].legend(fontsize=7)

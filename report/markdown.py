@@ -6,8 +6,11 @@ def _fmt(value, digits=4):
 
 
 def render(config, versions, equations_md, summary, sampler_rows, rate_rows,
-           figures, elapsed):
-    """Assemble ``report.md`` from its parts."""
+           figures, elapsed, sections=()):
+    """Assemble ``report.md`` from its parts.
+
+    ``sections`` are extra Markdown texts placed before the derived equations.
+    """
     lines = [
         "# flowphase report",
         "",
@@ -56,11 +59,19 @@ def render(config, versions, equations_md, summary, sampler_rows, rate_rows,
     for row in rate_rows:
         lines.append(f"| {row['label']} | {row['slope']:.4f} | -0.5 |")
     lines += ["", "## Figures", ""]
+    lines.append(figure_lines(figures))
+    lines += list(sections)
+    lines += ["## Derived equations", "", equations_md, ""]
+    return "\n".join(lines)
+
+
+def figure_lines(figures):
+    """Return Markdown that shows each ``(caption, paths)`` with its PNG file."""
+    lines = []
     for caption, paths in figures:
         png = [p for p in paths if p.endswith(".png")][0]
         lines.append(f"![{caption}]({png})")
         lines.append("")
         lines.append(f"*{caption}* (also as PDF)")
         lines.append("")
-    lines += ["## Derived equations", "", equations_md, ""]
     return "\n".join(lines)

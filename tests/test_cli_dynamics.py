@@ -77,6 +77,34 @@ def test_dynamics_eta_shift_moves_omega(written):
     assert (out / "eta_shift.png").exists()
 
 
+def test_dynamics_omega_passes_optimum(written):
+    """At eta = 0.5, omega overshoots kappa tau by over 10% by T = 20 and keeps growing."""
+    _, out = written
+    shift = json.loads((out / "results.json").read_text())["eta_shift"]
+    index = shift["names"].index("omega")
+    optimum = KAPPA * shift["tau"]
+    growth = [row[index] for row in shift["growth"]["ode"]]
+    print("omega(T):", dict(zip(shift["growth"]["times"], np.round(growth, 4))),
+          "SGD:", shift["sgd_end"][index])
+    assert shift["T"] == 20.0
+    assert shift["etas"][3] == 0.5
+    assert shift["ode_end"][3][index] > 1.1 * optimum
+    assert np.all(np.diff(growth) > 0)
+    assert shift["sgd_min"][index] > 1.1 * optimum
+
+
+def test_dynamics_linear_window(written):
+    _, out = written
+    window = json.loads((out / "results.json").read_text())["undilated"]
+    assert (out / "undilated_window.png").exists()
+    for row in window["dims"]:
+        change = row["sgd_bias_change"]
+        print(f"d={row['d']}: half-width {row['half_width']:.5f}, SGD change {change}")
+        assert change["window"]["min"] > 0.05
+        assert change["fixed"]["max"] < 1e-3
+        assert abs(row["drift_b_at_fixed_time"]) < 1e-3
+
+
 def test_dynamics_rejects_existing_folder(written, capsys):
     _, out = written
     before = (out / "results.json").read_text()
