@@ -36,3 +36,12 @@ def test_sgd_document_numbers_entries():
     document = latex.to_latex_document(entries, title="SGD")
     assert document.count(r"\begin{equation}") == len(entries)
     assert r"\label{eq:sgd-phase-1-omega}" in document
+
+
+
+def test_sgd_entries_cover_linear_schedule():
+    entries = _by_label()
+    assert "sgd-linear-window-b" in entries
+    for name in ("c", "m", "q"):
+        assert f"sgd-linear-fixed-{name}" in entries
+    assert r"\sigma^{2} t" in entries["sgd-linear-fixed-point-c"]

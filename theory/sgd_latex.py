@@ -2,8 +2,8 @@
 
 Each entry of :func:`sgd_equations` is ``(label, latex, description)``
 in the format of :func:`flowphase.theory.latex.to_latex_document`, and is
-printed from the derived expressions of :mod:`flowphase.theory.sgd` and
-:mod:`flowphase.theory.sgd_phase_two`. The moment symbol ``M_j_k`` is shown
+printed from the derived expressions of :mod:`flowphase.theory.sgd`,
+:mod:`flowphase.theory.sgd_phase_two` and :mod:`flowphase.theory.sgd_undilated`. The moment symbol ``M_j_k`` is shown
 as ``E[s^j phi^k]``.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from . import gaussian, sgd, sgd_phase_two
+from . import gaussian, sgd, sgd_phase_two, sgd_undilated
 from .symbols import t
 
 __all__ = ["sgd_equations"]
@@ -87,6 +87,31 @@ def _phase_two_entries():
     return entries
 
 
+def _linear_entries():
+    window = sgd_undilated.window_dynamics()
+    fixed = sgd_undilated.fixed_time_dynamics()
+    linear_time = {t: sp.Symbol("t")}
+    entries = [(
+        "sgd-linear-window-b",
+        _rate("b", window.rates["b"]),
+        "Linear schedule at t = theta/sqrt(d): drift of b as d -> oo, with "
+        "a = " + str(window.slope * gaussian.xi + window.shift) + ".",
+    )]
+    for name in sgd_phase_two.STATE_NAMES:
+        entries.append((
+            f"sgd-linear-fixed-{name}",
+            _rate(name, fixed.rates[name].subs(linear_time)),
+            f"Linear schedule at a fixed t: drift of {name} with tanh(a) saturated; "
+            "b, omega and r are frozen, so p is not learned.",
+        ))
+    entries.append((
+        "sgd-linear-fixed-point-c",
+        "c = " + sp.latex(fixed.fixed_point["c"].subs(linear_time)),
+        "Linear schedule at a fixed t: fixed point of c.",
+    ))
+    return entries
+
+
 def sgd_equations() -> list[tuple[str, str, str]]:
-    """Return the LaTeX entries of the phase-1 and phase-2 overlap ODEs."""
-    return _phase_one_entries() + _phase_two_entries()
+    """Return the LaTeX entries of the overlap ODEs of both phases and the linear schedule."""
+    return _phase_one_entries() + _phase_two_entries() + _linear_entries()
