@@ -2,7 +2,6 @@
 
 import argparse
 import logging
-import math
 import os
 import sys
 import tempfile
@@ -10,6 +9,7 @@ from pathlib import Path
 
 from flowphase import __version__
 from flowphase import dynamics
+from flowphase.arguments import finite_number
 
 logger = logging.getLogger("flowphase")
 
@@ -22,16 +22,6 @@ def _dims(text):
             f"invalid --dims {text!r}: give integers separated by commas, e.g. 128,512"
         ) from None
     return tuple(values)
-
-
-def _number(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid number {text!r}") from None
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"invalid number {text!r}: must be finite")
-    return value
 
 
 class _Parser(argparse.ArgumentParser):
@@ -71,11 +61,11 @@ def _parser():
                         help="small configuration (dims 64,256, 10 steps per phase, "
                              "2000 samples, shorter training) that finishes in under a minute")
     report.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    report.add_argument("--p", type=_number, default=0.8,
+    report.add_argument("--p", type=finite_number, default=0.8,
                         help="weight of the +mu mode, in (0, 1) (default 0.8)")
-    report.add_argument("--sigma", type=_number, default=1.0,
+    report.add_argument("--sigma", type=finite_number, default=1.0,
                         help="within-mode standard deviation, > 0 (default 1)")
-    report.add_argument("--kappa", type=_number, default=2.0,
+    report.add_argument("--kappa", type=finite_number, default=2.0,
                         help="dilation parameter, > 0 (default 2)")
     report.add_argument("--dims", type=_dims, default=None,
                         help="dimensions, comma-separated (default 128,512,2048; "

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from flowphase.arguments import finite_number
 from flowphase.report.dynamics import DynamicsConfig, build_dynamics, quick_config
 
 
@@ -42,21 +43,22 @@ def add_parser(sub):
                         help="small configuration (dims 256,1024, 2 seeds, T = 2, "
                              "one time per phase)")
 
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     parser.add_argument("--dims", type=_dims, default=None,
                         help="dimensions, comma-separated (default 256,1024,4096)")
     parser.add_argument("--seeds", type=int, default=None,
                         help="number of SGD seeds per dimension (default 4)")
     parser.add_argument("--seed", type=int, default=0, help="first random seed (default 0)")
-    parser.add_argument("--eta", type=float, default=0.5,
+    parser.add_argument("--eta", type=finite_number, default=0.5,
                         help="SGD learning rate eta, > 0 (default 0.5)")
-    parser.add_argument("--T", dest="T_end", type=float, default=None,
+    parser.add_argument("--T", dest="T_end", type=finite_number, default=None,
                         help="training time T = steps*eta/d to reach (default 5)")
 
-    parser.add_argument("--p", type=float, default=0.8,
+    parser.add_argument("--p", type=finite_number, default=0.8,
                         help="weight of the +mu mode, in (0, 1) (default 0.8)")
-    parser.add_argument("--sigma", type=float, default=1.0,
+    parser.add_argument("--sigma", type=finite_number, default=1.0,
                         help="within-mode standard deviation, > 0 (default 1)")
-    parser.add_argument("--kappa", type=float, default=2.0,
+    parser.add_argument("--kappa", type=finite_number, default=2.0,
                         help="dilation parameter, > 0 (default 2)")
     return parser
 
@@ -79,7 +81,8 @@ def run(args):
     out = args.out or Path("flowphase-dynamics-quick" if args.quick else "flowphase-dynamics")
     check_destination(out, args.force)
 
-    path, results = build_dynamics(config, out, force=args.force)
+    path, results = build_dynamics(config, out, force=args.force,
+                                   show_progress=not args.no_progress)
     print(f"dynamics written to {path}")
     for case in results["cases"]:
         slope = case.get("deviation_slope")

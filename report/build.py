@@ -147,7 +147,8 @@ def _build(config, grids, rng, staging, started, show_progress):
     ]
 
     logger.info("training dynamics section")
-    dynamics_results, dynamics_figures = dynamics_section.run_section(config, staging)
+    dynamics_results, dynamics_figures = dynamics_section.run_section(config, staging,
+                                                                     show_progress)
 
     versions = package_versions()
     (staging / "equations.tex").write_text(to_latex_document(), encoding="utf-8")

@@ -36,6 +36,9 @@ PHASE_TWO_NAMES = ("c", "m", "q")
 # Phase 2 starts with w along mu, so that sqrt(d) beta omega >> 1 saturates tanh.
 PHASE_ONE_START = (0.0, 0.0, 0.3, 0.2, 0.3, 0.2)
 PHASE_TWO_START = (0.0, 0.3, 0.1, 0.05, 1.2, 1.5)
+#: Arrays of shape ``(n_seeds, d)`` that one SGD step holds at once (an
+#: estimate from ``validation.online_sgd``: samples, parameters, gradients).
+SGD_ROW_ARRAYS = 16
 # Largest sqrt(r) at which the phase-1 quadrature is accurate to 1e-12.
 MAX_SLOPE = 4.0
 
@@ -60,6 +63,10 @@ class DynamicsConfig:
     eta_shift_d: int = 1024
 
     def __post_init__(self):
+        for name in ("p", "sigma", "kappa", "eta", "T_end", "eta_shift_T"):
+            value = getattr(self, name)
+            if not math.isfinite(value):
+                raise ValueError(f"{name} must be a finite number, got {value}")
         if not 0.0 < self.p < 1.0:
             raise ValueError(f"--p must lie in (0, 1), got {self.p}")
         if not (self.sigma > 0.0 and self.kappa > 0.0 and self.eta > 0.0):
@@ -82,6 +89,24 @@ class DynamicsConfig:
             )
         if self.n_seeds < 1:
             raise ValueError(f"--seeds must be >= 1, got {self.n_seeds}")
+        self._check_memory()
+
+    def _check_memory(self):
+        """Raise ValueError when the SGD arrays at the largest ``d`` cannot fit in memory."""
+        from flowphase.report.config import _physical_memory
+
+        available = _physical_memory()
+        if available is None:
+            return
+        needed = 8 * SGD_ROW_ARRAYS * self.n_seeds * max(self.dims)
+        if needed > available:
+            largest = available // (8 * SGD_ROW_ARRAYS * self.n_seeds)
+            raise ValueError(
+                f"online SGD at d={max(self.dims)} with {self.n_seeds} seeds needs an "
+                f"estimated {needed / 2**30:.1f} GiB of memory, more than the "
+                f"{available / 2**30:.1f} GiB of this machine; use dimensions up to "
+                f"{largest} or fewer --seeds"
+            )
 
 
 def quick_config(**values) -> DynamicsConfig:
@@ -92,13 +117,14 @@ def quick_config(**values) -> DynamicsConfig:
     return DynamicsConfig(**small)
 
 
-def build_dynamics(config: DynamicsConfig, out: Path, force: bool = False):
+def build_dynamics(config: DynamicsConfig, out: Path, force: bool = False,
+                   show_progress: bool = False):
     """Compute every case, write the folder ``out`` atomically, return ``(path, results)``."""
     from flowphase.report import output
 
     staging = output.staging_folder(out)
     try:
-        results = compute_results(config)
+        results = compute_results(config, show_progress)
         results["figures"] = draw_figures(results, staging)
         output.write_json(staging / "results.json", results)
         _write_equations(staging / "equations.tex")
@@ -132,27 +158,47 @@ def _versions():
             "matplotlib": matplotlib.__version__}
 
 
-def compute_results(config):
-    cases = []
-    for tau in config.phase_one_taus:
-        logger.info("phase 1, tau = %g", tau)
-        cases.append(_phase_one_case(config, tau))
-    for t in config.phase_two_times:
-        logger.info("phase 2, t = %g", t)
-        cases.append(_phase_two_case(config, t))
+def sgd_steps(config) -> int:
+    """Return the number of SGD steps that :func:`compute_results` takes per seed."""
+    per_dimension = sum(round(config.T_end * d / config.eta) for d in config.dims)
+    n_cases = len(config.phase_one_taus) + len(config.phase_two_times)
+    total = n_cases * per_dimension
+    if config.phase_one_taus:
+        total += round(config.eta_shift_T * config.eta_shift_d / config.eta)
+    if config.undilated:
+        total += 2 * per_dimension
+    return total
+
+
+def compute_results(config, show_progress=False):
+    """Compute every case of ``config`` and return the results as a dict."""
+    from tqdm.auto import tqdm
+
+    with tqdm(total=sgd_steps(config), desc="online SGD", unit="step",
+              unit_scale=True, disable=not show_progress) as bar:
+        cases = []
+        for tau in config.phase_one_taus:
+            logger.info("phase 1, tau = %g", tau)
+            cases.append(_phase_one_case(config, tau, bar.update))
+        for t in config.phase_two_times:
+            logger.info("phase 2, t = %g", t)
+            cases.append(_phase_two_case(config, t, bar.update))
+        eta_shift = None
+        if config.phase_one_taus:
+            eta_shift = _eta_shift(config, config.phase_one_taus[0], bar.update)
+        undilated = undilated_results(config, bar.update) if config.undilated else None
     return {
         "generator": GENERATOR,
         "configuration": asdict(config),
         "versions": _versions(),
         "cases": cases,
         "fixed_points": _fixed_points(config),
-        "eta_shift": (_eta_shift(config, config.phase_one_taus[0])
-                      if config.phase_one_taus else None),
-        "undilated": undilated_results(config) if config.undilated else None,
+        "eta_shift": eta_shift,
+        "undilated": undilated,
     }
 
 
-def _eta_shift(config, tau):
+def _eta_shift(config, tau, progress=None):
     """Return the phase-1 overlaps of the ODE at ``eta_shift_T`` against ``eta``.
 
     With ``eta > 0`` the noise term of the drift of ``r`` moves the long-time
@@ -174,15 +220,15 @@ def _eta_shift(config, tau):
     for eta in etas:
         params = sgd_ode.phase_one_params(config.kappa, tau, eta, config.p,
                                           max_slope=MAX_SLOPE)
-        solution = sgd_ode.integrate_phase_one(start, 2 * horizon, params,
-                                               max_slope=MAX_SLOPE)
+        solution = _checked(sgd_ode.integrate_phase_one(
+            start, 2 * horizon, params, max_slope=MAX_SLOPE), "phase-1", eta)
         finals.append(dense_eval(solution, np.array([horizon]))[0].tolist())
         if eta == config.eta:
             growth = dense_eval(solution, growth_times).tolist()
 
     d = config.eta_shift_d
     beta = config.kappa * tau / math.sqrt(d)
-    run = _run_sgd(config, d, 1.0 - beta, beta, start, [horizon])
+    run = _run_sgd(config, d, 1.0 - beta, beta, start, [horizon], progress)
     return {"tau": tau, "T": horizon, "names": PHASE_ONE_NAMES, "etas": etas,
             "ode_end": finals, "sgd_d": d, "sgd_T": float(run.times[0]),
             "sgd_end": run.overlaps[0].mean(axis=0).tolist(),
@@ -190,6 +236,22 @@ def _eta_shift(config, tau):
             "sgd_max": run.overlaps[0].max(axis=0).tolist(),
             "growth": {"times": growth_times.tolist(), "ode": growth},
             "optimum": sgd_ode.optimum_phase_one(config.kappa, tau, config.p).tolist()}
+
+
+def _checked(solution, label, eta):
+    """Return ``solution``, or raise ValueError when the solver stopped early.
+
+    A large learning rate makes ``r`` grow quickly through the noise term,
+    which is the usual reason, so the message names ``eta``.
+    """
+    import numpy as np
+
+    if solution.success and np.all(np.isfinite(solution.y)):
+        return solution
+    raise ValueError(
+        f"the {label} overlap ODE failed at T = {solution.t[-1]:.4g} with eta = {eta:g}: "
+        f"{solution.message} Use a smaller --eta or a shorter --T."
+    )
 
 
 def _ode_end(config):
@@ -201,13 +263,13 @@ def _ode_end(config):
     return config.T_end + config.eta / min(config.dims)
 
 
-def _run_sgd(config, d, alpha, beta, start, times):
+def _run_sgd(config, d, alpha, beta, start, times, progress=None):
     from flowphase.validation import online_sgd
 
     seeds = tuple(range(config.seed, config.seed + config.n_seeds))
     return online_sgd.run_online_sgd(
         start, d=d, alpha=alpha, beta=beta, p=config.p, sigma=config.sigma,
-        eta=config.eta, times=times, seeds=seeds,
+        eta=config.eta, times=times, seeds=seeds, progress=progress,
     )
 
 
@@ -238,7 +300,7 @@ def _deviation_slope(case):
     return {"slope": float(fit.slope), "stderr": float(fit.stderr)}
 
 
-def _phase_one_case(config, tau):
+def _phase_one_case(config, tau, progress=None):
     import numpy as np
 
     from flowphase.numerics import sgd_finite_d, sgd_ode
@@ -248,8 +310,8 @@ def _phase_one_case(config, tau):
     times = np.linspace(0.0, config.T_end, config.n_records)
     params = sgd_ode.phase_one_params(config.kappa, tau, config.eta, config.p,
                                       max_slope=MAX_SLOPE)
-    solution = sgd_ode.integrate_phase_one(start, _ode_end(config), params,
-                                           max_slope=MAX_SLOPE)
+    solution = _checked(sgd_ode.integrate_phase_one(
+        start, _ode_end(config), params, max_slope=MAX_SLOPE), "phase-1", config.eta)
     case = {"phase": 1, "time_name": "tau", "time": tau, "names": PHASE_ONE_NAMES,
             "start": list(start), "times": times.tolist(),
             "ode": {"limit": dense_eval(solution, times).tolist()}, "sgd": {}}
@@ -257,11 +319,13 @@ def _phase_one_case(config, tau):
     finite_start = np.append(start, start[2] * start[4])
     for d in config.dims:
         beta = config.kappa * tau / math.sqrt(d)
-        run = _run_sgd(config, d, 1.0 - beta, beta, start, times)
+        run = _run_sgd(config, d, 1.0 - beta, beta, start, times, progress)
         finite_params = sgd_finite_d.finite_d_params(
             config.kappa, tau, config.eta, config.p, config.sigma, d, max_slope=MAX_SLOPE
         )
-        finite = sgd_finite_d.integrate_finite_d(finite_start, _ode_end(config), finite_params)
+        finite = _checked(sgd_finite_d.integrate_finite_d(
+            finite_start, _ode_end(config), finite_params), f"finite-d phase-1 (d={d})",
+            config.eta)
         case["ode"][f"finite_d_{d}"] = dense_eval(finite, times)[:, :6].tolist()
         references = {"limit": dense_eval(solution, run.times),
                       "finite_d": dense_eval(finite, run.times)[:, :6]}
@@ -271,7 +335,7 @@ def _phase_one_case(config, tau):
     return case
 
 
-def _phase_two_case(config, t):
+def _phase_two_case(config, t, progress=None):
     import numpy as np
 
     from flowphase.numerics import sgd_phase_two
@@ -283,7 +347,8 @@ def _phase_two_case(config, t):
 
     def integrate(d):
         params = sgd_phase_two.phase_two_params(config.kappa, t, config.sigma, d)
-        return sgd_phase_two.integrate_phase_two(reduced_start, _ode_end(config), params)
+        solution = sgd_phase_two.integrate_phase_two(reduced_start, _ode_end(config), params)
+        return _checked(solution, "phase-2", config.eta)
 
     limit = integrate(None)
     case = {"phase": 2, "time_name": "t", "time": t, "names": PHASE_TWO_NAMES,
@@ -292,7 +357,7 @@ def _phase_two_case(config, t):
     for d in config.dims:
         shift = config.kappa / math.sqrt(d)
         alpha, beta = (1.0 - shift) * (1.0 - t), shift + (1.0 - shift) * t
-        run = _run_sgd(config, d, alpha, beta, start, times)
+        run = _run_sgd(config, d, alpha, beta, start, times, progress)
         finite = integrate(d)
         case["ode"][f"finite_d_{d}"] = dense_eval(finite, times).tolist()
         references = {"limit": dense_eval(limit, run.times),

@@ -38,7 +38,7 @@ def dynamics_config(config) -> DynamicsConfig | None:
                           eta_shift_d=max(moderate) if moderate else min(dims))
 
 
-def run_section(config, folder):
+def run_section(config, folder, show_progress=False):
     """Compute the section and draw its figures into ``folder``.
 
     Returns ``(results, figure_list)`` with ``figure_list`` a list of
@@ -49,7 +49,7 @@ def run_section(config, folder):
     section_config = dynamics_config(config)
     if section_config is None:
         return None, []
-    results = dynamics.compute_results(section_config)
+    results = dynamics.compute_results(section_config, show_progress)
     names = dynamics.draw_figures(results, folder)
     captions = [
         f"Overlaps under online SGD, phase {case['phase']} at "

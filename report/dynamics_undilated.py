@@ -26,7 +26,7 @@ FIXED_TIME = 0.5
 N_CURVE = 40
 
 
-def undilated_results(config) -> dict:
+def undilated_results(config, progress=None) -> dict:
     """Return the window measurements for a :class:`DynamicsConfig`."""
     import numpy as np
     from scipy.stats import linregress
@@ -50,7 +50,7 @@ def undilated_results(config) -> dict:
             "half_width": sgd_undilated.half_width(d, config.p, config.sigma),
             "drift_b_at_fixed_time": float(sgd_undilated.finite_d_drift(
                 FIXED_TIME, d, config.p, config.sigma)[b_index]),
-            "sgd_bias_change": _sgd_bias_change(config, d),
+            "sgd_bias_change": _sgd_bias_change(config, d, progress),
         })
     widths = [row["half_width"] for row in rows]
     slope = None
@@ -68,7 +68,7 @@ def undilated_results(config) -> dict:
     }
 
 
-def _sgd_bias_change(config, d):
+def _sgd_bias_change(config, d, progress):
     """Return the largest ``|b(T_end) - b(0)|`` over seeds inside and outside the window."""
     import numpy as np
 
@@ -81,7 +81,7 @@ def _sgd_bias_change(config, d):
     for label, time in (("window", 1.0 / math.sqrt(d)), ("fixed", FIXED_TIME)):
         run = online_sgd.run_online_sgd(
             start, d=d, alpha=1.0 - time, beta=time, p=config.p, sigma=config.sigma,
-            eta=config.eta, times=[0.0, config.T_end], seeds=seeds,
+            eta=config.eta, times=[0.0, config.T_end], seeds=seeds, progress=progress,
         )
         change = np.abs(run.overlaps[-1, :, 1] - run.overlaps[0, :, 1])
         changes[label] = {"t": time, "min": float(change.min()), "max": float(change.max())}

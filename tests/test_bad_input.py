@@ -18,6 +18,9 @@ import pytest
 
 from flowphase.cli import main
 from flowphase.numerics.sampler_stats import sampler_statistics
+from flowphase.numerics.sgd_ode import phase_one_params
+from flowphase.numerics.sgd_undilated import WINDOW_STATE, finite_d_drift
+from flowphase.report.dynamics import DynamicsConfig
 from flowphase.report.config import ConfigError, ReportConfig, quick_config
 from flowphase.theory.expressions import ExpressionError, parse_expression
 from flowphase.theory.model import optimal_overlaps_numeric
@@ -29,6 +32,7 @@ from flowphase.theory.schedules import (
     schedule_from_text,
 )
 from flowphase.theory.symbols import d, kappa, t
+from flowphase.validation.online_sgd import run_online_sgd
 from flowphase.validation.training import TrainingConfig
 
 PAGE = Path(__file__).resolve().parents[1] / "docs" / "bad-input.md"
@@ -91,6 +95,10 @@ def _report(*arguments, **options):
     return CliCase(("report", "--quick", "--out", "out", *arguments), **options)
 
 
+def _dynamics(*arguments, **options):
+    return CliCase(("dynamics", "--quick", "--out", "out", *arguments), **options)
+
+
 def _derive(alpha, beta, *, out="eq.tex", **options):
     return CliCase(("derive", "--alpha", alpha, "--beta", beta, "--out", out), **options)
 
@@ -144,6 +152,19 @@ CLI_CASES = [
     _derive("1 - t", "t", out="missing/eq.tex", message="does not exist; create it first"),
     CliCase(("derive", "--alpha", "1 - t", "--beta", "t", "--out", "pipe", "--force"),
             message="--out 'pipe' is not a regular file", setup=_named_pipe),
+    _dynamics("--p", "1", message="--p must lie in (0, 1), got 1.0"),
+    _dynamics("--p", "nan", message="argument --p: invalid number 'nan': must be finite"),
+    _dynamics("--sigma", "-1", message="got sigma=-1.0, kappa=2.0, eta=0.5"),
+    _dynamics("--eta", "0", message="got sigma=1.0, kappa=2.0, eta=0.0"),
+    _dynamics("--eta", "inf", message="argument --eta: invalid number 'inf': must be finite"),
+    _dynamics("--eta", "5000", message="overlap ODE failed at T = "),
+    _dynamics("--T", "0", message="--T must be > 0, got 0.0"),
+    _dynamics("--T", "inf", message="argument --T: invalid number 'inf': must be finite"),
+    _dynamics("--seeds", "0", message="--seeds must be >= 1, got 0"),
+    _dynamics("--kappa", "20", message="every d > kappa**2 = 400, got (256, 1024)"),
+    _dynamics("--dims", "256,x", message="invalid --dims '256,x'"),
+    _dynamics("--dims", "256,1000000000", message="needs an estimated"),
+    _dynamics(message="output folder 'out' exists already", setup=_existing_folder),
 ]
 
 
@@ -179,7 +200,8 @@ def test_cli_bad_input(case, tmp_path, monkeypatch, capsys, no_report_run):
 
     assert code == case.code
     assert case.message in output.err
-    assert output.err.startswith("flowphase")
+    # A logged warning may come first; the error itself is the last line.
+    assert output.err.splitlines()[-1].startswith("flowphase")
     assert "Traceback" not in output.err
     assert "owned" not in output.out
     assert _snapshot(tmp_path) == before
@@ -347,6 +369,28 @@ API_CASES = [
             lambda: optimal_overlaps_numeric(linear_schedule(), [0.5], d=64, p=0.5,
                                              sigma=math.inf),
             ValueError, "sigma must be positive and finite, got sigma=inf"),
+    ApiCase("run_online_sgd(WINDOW_STATE, d=16, alpha=0.5, beta=0.5, p=0.8, sigma=1, "
+            "eta=1e5, times=[0, 1e6])",
+            lambda: run_online_sgd(WINDOW_STATE, d=16, alpha=0.5, beta=0.5, p=0.8, sigma=1,
+                                   eta=1e5, times=[0, 1e6]),
+            ValueError, "online SGD diverged by T = "),
+    ApiCase("run_online_sgd(WINDOW_STATE, d=16, alpha=0.5, beta=0.5, p=0.8, sigma=1, "
+            "eta=0.5, times=[1, 0])",
+            lambda: run_online_sgd(WINDOW_STATE, d=16, alpha=0.5, beta=0.5, p=0.8, sigma=1,
+                                   eta=0.5, times=[1, 0]),
+            ValueError, "times must be a non-decreasing 1-D array"),
+    ApiCase("phase_one_params(2, 1.5, 0.5, 0.8)",
+            lambda: phase_one_params(2, 1.5, 0.5, 0.8),
+            ValueError, "phase 1 needs kappa > 0 and tau in [0, 1]"),
+    ApiCase("finite_d_drift(1.0, 256, 0.8, 1)",
+            lambda: finite_d_drift(1.0, 256, 0.8, 1),
+            ValueError, "the linear schedule needs t in [0, 1), got t=1.0"),
+    ApiCase("DynamicsConfig(eta_shift_d=4)",
+            lambda: DynamicsConfig(eta_shift_d=4),
+            ValueError, "eta_shift_d > kappa**2 = 4"),
+    ApiCase("ReportConfig(dynamics_T=0)",
+            lambda: ReportConfig(dynamics_T=0),
+            ConfigError, "`dynamics_T` must be a finite number > 0, got 0"),
     ApiCase("optimal_overlaps_numeric(linear_schedule(), [0.5], d=math.nan, p=0.5, "
             "sigma=1)",
             lambda: optimal_overlaps_numeric(linear_schedule(), [0.5], d=math.nan, p=0.5,

@@ -155,11 +155,14 @@ def run_online_sgd(
     eta: float,
     times,
     seeds=(0, 1, 2),
+    progress=None,
 ) -> SGDRun:
     """Run online SGD from overlaps ``state0`` and record them at ``times``.
 
     ``times`` are training times ``T``; each is rounded to the nearest whole
-    number of steps ``T*d/eta``.
+    number of steps ``T*d/eta``. ``progress``, if given, is called with the
+    number of steps taken since its last call, once per recorded time.
+    Raises ValueError when the overlaps stop being finite.
     """
     if not eta > 0:
         raise ValueError(f"eta must be positive, got eta={eta!r}")
@@ -176,11 +179,21 @@ def run_online_sgd(
     recorded = np.empty((len(times), len(seeds), 6))
     step = 0
     for index, target in enumerate(record_steps):
-        while step < target:
-            x, x1 = _samples(mixture, alpha, beta, rngs)
-            _step(network, x, x1, eta)
-            step += 1
-        recorded[index] = overlaps(network, mu)
+        segment_start = step
+        # A diverging run overflows on the way; the finiteness check reports it.
+        with np.errstate(over="ignore", invalid="ignore"):
+            while step < target:
+                x, x1 = _samples(mixture, alpha, beta, rngs)
+                _step(network, x, x1, eta)
+                step += 1
+            recorded[index] = overlaps(network, mu)
+        if progress is not None:
+            progress(step - segment_start)
+        if not np.all(np.isfinite(recorded[index])):
+            raise ValueError(
+                f"online SGD diverged by T = {target * eta / d:.4g} with eta = {eta!r} "
+                f"at d = {d}: the overlaps are not finite; use a smaller eta"
+            )
 
     return SGDRun(
         times=record_steps * eta / d,
