@@ -6,6 +6,9 @@ under the requested name, and an existing report is replaced only with
 ``force=True``.
 """
 
+import ctypes
+import errno
+import glob
 import json
 import logging
 import os
@@ -46,6 +49,7 @@ def check_destination(path: Path, force: bool) -> None:
     that ``--force`` can never delete unrelated files.
     """
     path = Path(path)
+    recover(path)
     if path.exists() and not force:
         raise OutputError(
             f"output folder '{path}' exists already; choose another --out or "
@@ -81,11 +85,15 @@ def check_destination(path: Path, force: bool) -> None:
 def staging_folder(path: Path) -> Path:
     """Create the hidden folder in which the report for ``path`` is built.
 
-    ``mkdtemp`` makes it private (mode 0700); it is opened up to the mode
-    a new folder would get under the current umask.
+    The name carries the process id, so that a later run can tell a folder
+    left by a killed process (see :func:`recover`). ``mkdtemp`` makes it
+    private (mode 0700); it is opened up to the mode a new folder would get
+    under the current umask.
     """
     path = Path(path).resolve()
-    staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.partial-", dir=path.parent))
+    recover(path)
+    staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.partial-{os.getpid()}-",
+                                    dir=path.parent))
     umask = os.umask(0)
     os.umask(umask)
     os.chmod(staging, 0o777 & ~umask)
@@ -99,21 +107,93 @@ def discard(staging: Path) -> None:
 
 
 def publish(staging: Path, path: Path, force: bool) -> None:
-    """Move the finished ``staging`` folder to ``path``."""
+    """Move the finished ``staging`` folder to ``path``.
+
+    An existing ``path`` (allowed only with ``force``) is swapped with
+    ``staging`` in one atomic step where the system supports it, so a
+    process killed at any moment leaves ``path`` holding either the earlier
+    or the new report. Elsewhere the earlier report is first renamed to
+    ``.<name>.replaced-<pid>``, which :func:`recover` puts back if the
+    process dies before the new report is in place.
+    """
     path = Path(path).resolve()
-    old = None
-    if path.exists():
-        if not force:
-            raise OutputError(
-                f"output folder '{path}' appeared while the report ran; rerun "
-                "with another --out"
-            )
+    if not path.exists():
+        os.rename(staging, path)
+        logger.info("report written to %s", path)
+        return
+    if not force:
+        raise OutputError(
+            f"output folder '{path}' appeared while the report ran; rerun "
+            "with another --out"
+        )
+    if _exchange(staging, path):
+        # staging now holds the earlier report.
+        shutil.rmtree(staging, ignore_errors=True)
+    else:
         old = path.with_name(f".{path.name}.replaced-{os.getpid()}")
         os.replace(path, old)
-    os.replace(staging, path)
-    if old is not None:
+        os.replace(staging, path)
         shutil.rmtree(old, ignore_errors=True)
     logger.info("report written to %s", path)
+
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def _exchange(first: Path, second: Path) -> bool:
+    """Swap two paths atomically with Linux ``renameat2``; return False where unsupported."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p,
+                          ctypes.c_uint]
+    result = renameat2(_AT_FDCWD, os.fsencode(first), _AT_FDCWD, os.fsencode(second),
+                       _RENAME_EXCHANGE)
+    if result == 0:
+        return True
+    error = ctypes.get_errno()
+    if error in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP):
+        return False
+    raise OSError(error, f"cannot swap '{first}' and '{second}': {os.strerror(error)}")
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def recover(path: Path) -> None:
+    """Clean up after a run on ``path`` that was killed, so nothing it left is trusted.
+
+    A ``.<name>.replaced-<pid>`` folder of a dead process is the earlier
+    report: it is put back when ``path`` is missing, and removed otherwise.
+    ``.<name>.partial-<pid>-*`` folders of dead processes are unfinished
+    and are removed. Folders of live processes are left alone.
+    """
+    path = Path(path).resolve()
+    parent = path.parent
+    if not parent.is_dir():
+        return
+    for kind in ("replaced", "partial"):
+        prefix = f".{path.name}.{kind}-"
+        for leftover in parent.glob(glob.escape(prefix) + "*"):
+            pid_text = leftover.name[len(prefix):].split("-")[0]
+            if not pid_text.isdigit() or _process_alive(int(pid_text)):
+                continue
+            if kind == "replaced" and not path.exists():
+                os.rename(leftover, path)
+                logger.warning("restored %s from an interrupted replacement", path)
+            else:
+                shutil.rmtree(leftover, ignore_errors=True)
+                logger.info("removed %s, left by a killed run", leftover)
 
 
 def write_json(path: Path, data) -> None:

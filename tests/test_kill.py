@@ -1,0 +1,90 @@
+"""``flowphase report`` killed with SIGKILL at random moments.
+
+A first uninterrupted run writes the reference report and measures how long
+a run takes. Each trial then starts ``flowphase report --force`` on the same
+folder in a subprocess and kills it at a random moment of a run, with the
+same code-generation and Numba caches throughout, which start empty. After
+every kill the folder must hold a complete report: either the earlier one,
+unchanged, or the new one. A last uninterrupted run with the same caches
+must reproduce the reference records exactly and leave no unfinished
+folder behind, so nothing a killed run left was trusted.
+"""
+
+import json
+import os
+import random
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+N_TRIALS = 20
+ARGUMENTS = ["report", "--quick", "--dims", "64,128", "--no-progress"]
+
+
+def _run(out, environment, force=False):
+    command = [sys.executable, "-m", "flowphase", *ARGUMENTS, "--out", str(out)]
+    if force:
+        command.append("--force")
+    return subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+
+
+def _complete(folder):
+    """Return the records of the report in ``folder``, failing if any file is missing."""
+    results = json.loads((folder / "results.json").read_text())
+    assert results["generator"] == "flowphase report"
+    text = (folder / "report.md").read_text()
+    for name in re.findall(r"\]\(([^)]+\.png)\)", text):
+        assert (folder / name).stat().st_size > 0, name
+        assert (folder / name.replace(".png", ".pdf")).stat().st_size > 0, name
+    assert (folder / "equations.tex").stat().st_size > 0
+    return results["records"]
+
+
+def _leftovers(parent, name):
+    return sorted(path.name for path in parent.iterdir()
+                  if path.name.startswith(f".{name}."))
+
+
+@pytest.mark.slow
+def test_sigkill_never_leaves_trusted_partial(tmp_path):
+    environment = dict(os.environ, FLOWPHASE_CACHE_DIR=str(tmp_path / "codegen"),
+                       NUMBA_CACHE_DIR=str(tmp_path / "numba"))
+    out = tmp_path / "out"
+
+    started = time.monotonic()
+    first = _run(out, dict(environment, FLOWPHASE_CACHE_DIR=str(tmp_path / "cold"),
+                           NUMBA_CACHE_DIR=str(tmp_path / "cold-numba")))
+    assert first.wait() == 0, first.stderr.read().decode()
+    duration = time.monotonic() - started
+    reference = _complete(out)
+    print(f"uninterrupted run: {duration:.1f} s")
+
+    chooser = random.Random(20261204)
+    outcomes = {"earlier": 0, "new": 0}
+    for trial in range(N_TRIALS):
+        before = (out / "results.json").read_bytes()
+        process = _run(out, environment, force=True)
+        delay = chooser.uniform(0.0, 1.1 * duration)
+        try:
+            process.wait(timeout=delay)
+        except subprocess.TimeoutExpired:
+            process.send_signal(signal.SIGKILL)
+            process.wait()
+        records = _complete(out)
+        unchanged = (out / "results.json").read_bytes() == before
+        outcomes["earlier" if unchanged else "new"] += 1
+        print(f"trial {trial}: killed after {delay:.1f} s, return code "
+              f"{process.returncode}, folder holds the {'earlier' if unchanged else 'new'} "
+              f"report, leftovers {_leftovers(tmp_path, 'out')}")
+        assert records == reference
+
+    final = _run(out, environment, force=True)
+    assert final.wait() == 0, final.stderr.read().decode()
+    assert _complete(out) == reference
+    assert _leftovers(tmp_path, "out") == []
+    print("outcomes:", outcomes)
