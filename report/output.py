@@ -127,7 +127,7 @@ def publish(staging: Path, path: Path, force: bool) -> None:
             "with another --out"
         )
     if _exchange(staging, path):
-        # staging now holds the earlier report.
+        # staging now contains the earlier report.
         shutil.rmtree(staging, ignore_errors=True)
     else:
         old = path.with_name(f".{path.name}.replaced-{os.getpid()}")

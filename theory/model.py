@@ -21,6 +21,7 @@ import math
 import numpy as np
 import sympy as sp
 
+from .cache import disk_cached
 from .symbols import alpha, alpha_dot, beta, beta_dot, d, log_odds, sigma
 
 __all__ = [
@@ -126,6 +127,7 @@ def denoiser(x, mu, projection):
 
 
 @functools.lru_cache(maxsize=None)
+@disk_cached
 def velocity_coefficients() -> dict[str, sp.Expr]:
     """Derive v(t, x) = A x + B D_t(x) with A = alpha'/alpha, B = beta' - alpha' beta/alpha.
 
@@ -144,6 +146,7 @@ def velocity_coefficients() -> dict[str, sp.Expr]:
 
 
 @functools.lru_cache(maxsize=None)
+@disk_cached
 def optimal_overlaps() -> dict[str, sp.Expr]:
     """Derive the overlaps of the network equal to the exact denoiser.
 

@@ -48,6 +48,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+from .cache import disk_cached
 from . import gaussian
 from .gaussian import phi, s, xi
 from .model import gamma_expr
@@ -220,6 +221,7 @@ def _slope_and_shift() -> tuple[sp.Expr, sp.Expr]:
 
 
 @functools.lru_cache(maxsize=None)
+@disk_cached
 def overlap_rates() -> dict[str, sp.Expr]:
     """Derive ``dX/dT = (d/eta) E[Delta X]`` in the moments ``M_j_k``.
 
@@ -237,6 +239,7 @@ def overlap_rates() -> dict[str, sp.Expr]:
 
 
 @functools.lru_cache(maxsize=None)
+@disk_cached
 def reduced_loss() -> sp.Expr:
     """Derive the population loss per coordinate, ``E|f(x) - x1|^2 / (2d)``."""
     x_i, x1_i = _sample_coordinates()
@@ -299,6 +302,7 @@ class PhaseOneDynamics:
 
 
 @functools.lru_cache(maxsize=None)
+@disk_cached
 def phase_one_dynamics() -> PhaseOneDynamics:
     """Derive the ``d -> oo`` overlap ODEs of phase 1 (``beta = kappa tau/sqrt(d)``)."""
     substitution = _phase_one_substitution()

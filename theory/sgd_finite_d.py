@@ -20,6 +20,7 @@ import functools
 
 import sympy as sp
 
+from .cache import disk_cached
 from . import gaussian, sgd
 from .symbols import epsilon
 
@@ -31,6 +32,7 @@ STATE_NAMES = tuple(symbol.name for symbol in STATES)
 
 
 @functools.lru_cache(maxsize=None)
+@disk_cached
 def coupling_rate() -> sp.Expr:
     """Derive ``dv/dT = (d/eta) E[Delta(u.w)/d]`` in the moments ``M_j_k``."""
     gradient = sgd._gradients()

@@ -38,6 +38,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+from .cache import disk_cached
 from . import gaussian, sgd
 from .model import gamma_expr
 from .schedules import dilated_schedule
@@ -113,6 +114,7 @@ def _solve_fixed_point(rates):
 
 
 @functools.lru_cache(maxsize=None)
+@disk_cached
 def phase_two_dynamics() -> PhaseTwoDynamics:
     """Derive the saturated drifts of ``c, m, q`` in ``beta``, ``Gamma``, ``sigma``.
 
@@ -151,6 +153,7 @@ def _phase_two_coefficients():
 
 
 @functools.lru_cache(maxsize=None)
+@disk_cached
 def phase_two_limit() -> PhaseTwoDynamics:
     """Derive the ``d -> oo`` phase-2 drifts in the local time ``t = tau - 1``."""
     dynamics = phase_two_dynamics()

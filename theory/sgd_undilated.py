@@ -39,6 +39,7 @@ import functools
 
 import sympy as sp
 
+from .cache import disk_cached
 from . import sgd, sgd_phase_two
 from .model import gamma_expr
 from .schedules import linear_schedule
@@ -71,6 +72,7 @@ def _window_substitution():
 
 
 @functools.lru_cache(maxsize=None)
+@disk_cached
 def window_dynamics() -> sgd.PhaseOneDynamics:
     """Derive the ``d -> oo`` drifts of the linear schedule at ``t = theta/sqrt(d)``.
 
@@ -106,6 +108,7 @@ def fixed_time_coefficients() -> dict[sp.Symbol, sp.Expr]:
 
 
 @functools.lru_cache(maxsize=None)
+@disk_cached
 def fixed_time_dynamics() -> sgd_phase_two.PhaseTwoDynamics:
     """Derive the saturated drifts of ``c, m, q`` of the linear schedule at fixed ``t``.
 
