@@ -8,7 +8,8 @@
    runs after a warm-up; compile time is reported apart. The validator
    prints the largest difference of the final states.
 2. SGD: the share of the online SGD run time spent drawing Gaussian
-   samples, at d = SGD_DIM.
+   samples, at d = SGD_DIM, with the fused Numba step that
+   run_online_sgd uses, and the NumPy step it replaced.
 
 Run: python benchmarks/bench_sgd_ode.py
 """
@@ -28,6 +29,7 @@ import flowphase
 from flowphase.numerics import expectations, sgd_ode
 from flowphase.validation import online_sgd
 from flowphase.validation.data import Mixture
+from flowphase.validation.sgd_kernel import fused_step
 
 import timing  # noqa: E402  (sibling module; run benchmarks as scripts)
 
@@ -115,22 +117,40 @@ def bench_ode():
 
 
 def bench_sgd_sampling():
+    """Time the draws and the fused step of online SGD, as run_online_sgd takes them.
+
+    The NumPy step that the kernel replaced is timed on the same samples
+    for comparison.
+    """
     mixture = Mixture(d=SGD_DIM, p=P, sigma=SIGMA)
     beta = KAPPA * 0.5 / math.sqrt(SGD_DIM)
     rngs = [np.random.default_rng(seed) for seed in range(3)]
     network = online_sgd.initial_network(START, mixture.mu, len(rngs), rngs[0])
-    sampling = stepping = 0.0
+    numpy_network = network.copy()
+    x0 = np.empty((len(rngs), SGD_DIM))
+    z = np.empty((len(rngs), SGD_DIM))
+    signs = np.empty(len(rngs))
+    fused_step(network.c, network.b, network.u, network.w, x0, z, signs, mixture.mu,
+               1.0 - beta, beta, SIGMA, ETA)
+    sampling = stepping = numpy_stepping = 0.0
     for _ in range(SGD_STEPS):
         start = time.perf_counter()
-        x, x1 = online_sgd._samples(mixture, 1.0 - beta, beta, rngs)
+        online_sgd._draw(mixture, rngs, x0, z, signs)
         middle = time.perf_counter()
-        online_sgd._step(network, x, x1, ETA)
+        fused_step(network.c, network.b, network.u, network.w, x0, z, signs, mixture.mu,
+                   1.0 - beta, beta, SIGMA, ETA)
+        end = time.perf_counter()
+        x1 = SIGMA * z + signs[:, None] * mixture.mu[None, :]
+        online_sgd._step(numpy_network, (1.0 - beta) * x0 + beta * x1, x1, ETA)
+        numpy_stepping += time.perf_counter() - end
         sampling += middle - start
-        stepping += time.perf_counter() - middle
+        stepping += end - middle
     share = sampling / (sampling + stepping)
     print(f"SGD, d = {SGD_DIM}, 3 seeds, {SGD_STEPS} steps")
-    print(f"  sampling {sampling:.3f} s, arithmetic {stepping:.3f} s, "
+    print(f"  Gaussian draws {sampling:.3f} s, fused Numba step {stepping:.3f} s, "
           f"sampling share {share:.0%}")
+    print(f"  NumPy step on the same samples {numpy_stepping:.3f} s, "
+          f"ratio NumPy/fused {numpy_stepping / stepping:.1f}")
 
 
 if __name__ == "__main__":

@@ -7,6 +7,9 @@ loss ``|f(x_t) - x1|^2 / 2``. Every step draws a fresh sample
 parameters. Training time is ``T = steps*eta/d``, the time unit of
 :mod:`flowphase.numerics.sgd_ode`. Several seeds run side by side as the
 rows of ``(n_seeds, d)`` arrays, each with its own random stream.
+:func:`run_online_sgd` takes its steps with the fused Numba kernel of
+:mod:`flowphase.validation.sgd_kernel`. The NumPy step in this module is
+the kernel's reference in the tests and in :func:`expected_increment`.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .data import Mixture
+from .sgd_kernel import fused_step
 
 __all__ = [
     "Network",
@@ -113,16 +117,21 @@ def _step(network: Network, x, x1, eta: float) -> None:
     network.w -= eta / d * grad_w
 
 
+def _draw(mixture: Mixture, rngs, x0, z, signs):
+    """Fill ``x0``, ``z`` and ``signs`` with one draw per stream (row)."""
+    for row, rng in enumerate(rngs):
+        rng.standard_normal(out=x0[row])
+        rng.standard_normal(out=z[row])
+        signs[row] = 1.0 if rng.random() < mixture.p else -1.0
+
+
 def _samples(mixture: Mixture, alpha, beta, rngs):
     """Draw one sample per stream and return ``(x_t, x1)``, each of shape ``(n, d)``."""
     d = mixture.d
     x0 = np.empty((len(rngs), d))
     z = np.empty((len(rngs), d))
     signs = np.empty(len(rngs))
-    for row, rng in enumerate(rngs):
-        rng.standard_normal(out=x0[row])
-        rng.standard_normal(out=z[row])
-        signs[row] = 1.0 if rng.random() < mixture.p else -1.0
+    _draw(mixture, rngs, x0, z, signs)
     x1 = mixture.sigma * z
     x1 += signs[:, None] * mixture.mu[None, :]
     return alpha * x0 + beta * x1, x1
@@ -175,6 +184,10 @@ def run_online_sgd(
     rngs = [np.random.default_rng(seed) for seed in seeds]
     network = initial_network(state0, mu, len(seeds), np.random.default_rng(seeds))
 
+    x0 = np.empty((len(seeds), d))
+    z = np.empty((len(seeds), d))
+    signs = np.empty(len(seeds))
+    alpha, beta, eta = float(alpha), float(beta), float(eta)
     record_steps = np.rint(times * d / eta).astype(int)
     recorded = np.empty((len(times), len(seeds), 6))
     step = 0
@@ -183,8 +196,9 @@ def run_online_sgd(
         # A diverging run overflows on the way; the finiteness check reports it.
         with np.errstate(over="ignore", invalid="ignore"):
             while step < target:
-                x, x1 = _samples(mixture, alpha, beta, rngs)
-                _step(network, x, x1, eta)
+                _draw(mixture, rngs, x0, z, signs)
+                fused_step(network.c, network.b, network.u, network.w, x0, z, signs,
+                           mu, alpha, beta, mixture.sigma, eta)
                 step += 1
             recorded[index] = overlaps(network, mu)
         if progress is not None:
