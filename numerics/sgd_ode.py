@@ -243,7 +243,14 @@ def _damped_step(rhs, y, params, drift, residual, max_halvings=30):
 
     The halving keeps ``r`` positive, where ``sqrt(r)`` is defined.
     """
-    step = np.linalg.solve(_jacobian(rhs, y, params), drift)
+    try:
+        step = np.linalg.solve(_jacobian(rhs, y, params), drift)
+    except np.linalg.LinAlgError:
+        raise ValueError(
+            f"the Jacobian of the phase-1 drift is singular at {np.round(y, 6).tolist()}, "
+            "so Newton's method cannot continue. This happens where tanh saturates "
+            "(b far from 0, as for p near 0 or 1); start closer to the fixed point"
+        ) from None
     for _ in range(max_halvings):
         candidate = y - step
         if candidate[5] > 0.0:

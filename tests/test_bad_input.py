@@ -18,7 +18,7 @@ import pytest
 
 from flowphase.cli import main
 from flowphase.numerics.sampler_stats import sampler_statistics
-from flowphase.numerics.sgd_ode import phase_one_params
+from flowphase.numerics.sgd_ode import fixed_point, phase_one_params
 from flowphase.numerics.sgd_undilated import WINDOW_STATE, finite_d_drift
 from flowphase.report.dynamics import DynamicsConfig
 from flowphase.report.config import ConfigError, ReportConfig, quick_config
@@ -38,6 +38,8 @@ from flowphase.validation.training import TrainingConfig
 PAGE = Path(__file__).resolve().parents[1] / "docs" / "bad-input.md"
 VARIABLES = {"t": t, "d": d, "kappa": kappa}
 LINEAR_GRID = [0, 0.5, 1]
+# A phase-1 state where tanh saturates, so that the drift's Jacobian is singular.
+FLAT_STATE = (0.0, -20.0, 1.0, 1.0, 1.0, 1.0)
 
 
 # -- command line ---------------------------------------------------------------
@@ -139,6 +141,8 @@ CLI_CASES = [
     _derive("1 - x", "x", message="name 'x' is not allowed"),
     _derive("__import__('os').system('echo owned')", "t",
             message="attribute access \"__import__('os').system\" is not allowed"),
+    _derive("__import__('os').system('touch owned')", "t",
+            message="attribute access \"__import__('os').system\" is not allowed"),
     _derive("t.__class__", "t", message="attribute access 't.__class__' is not allowed"),
     _derive("(lambda: 1)()", "t", message="lambda expression 'lambda: 1' is not allowed"),
     _derive("", "t", message="the text is empty"),
@@ -154,6 +158,7 @@ CLI_CASES = [
             message="--out 'pipe' is not a regular file", setup=_named_pipe),
     _dynamics("--p", "1", message="--p must lie in (0, 1), got 1.0"),
     _dynamics("--p", "nan", message="argument --p: invalid number 'nan': must be finite"),
+    _dynamics("--p", "1e-9", message="--p = 1e-09 is too close to 0 or 1"),
     _dynamics("--sigma", "-1", message="got sigma=-1.0, kappa=2.0, eta=0.5"),
     _dynamics("--eta", "0", message="got sigma=1.0, kappa=2.0, eta=0.0"),
     _dynamics("--eta", "inf", message="argument --eta: invalid number 'inf': must be finite"),
@@ -382,6 +387,9 @@ API_CASES = [
     ApiCase("phase_one_params(2, 1.5, 0.5, 0.8)",
             lambda: phase_one_params(2, 1.5, 0.5, 0.8),
             ValueError, "phase 1 needs kappa > 0 and tau in [0, 1]"),
+    ApiCase("fixed_point(FLAT_STATE, phase_one_params(2, 0.5, 0, 1e-9))",
+            lambda: fixed_point(FLAT_STATE, phase_one_params(2, 0.5, 0, 1e-9)),
+            ValueError, "the Jacobian of the phase-1 drift is singular"),
     ApiCase("finite_d_drift(1.0, 256, 0.8, 1)",
             lambda: finite_d_drift(1.0, 256, 0.8, 1),
             ValueError, "the linear schedule needs t in [0, 1), got t=1.0"),
