@@ -144,5 +144,9 @@ def finite_d_params(
 def integrate_finite_d(
     y0, T_end: float, params: np.ndarray, *, rtol: float = 1e-8, atol: float = 1e-10
 ) -> ODESolution:
-    """Integrate the finite-``d`` phase-1 ODEs from ``T = 0`` to ``T_end`` with DOPRI5."""
+    """Integrate the finite-``d`` phase-1 ODEs from ``T = 0`` to ``T_end`` with DOPRI5.
+
+    Raises ValueError when ``y0`` is not a valid state of :data:`STATE_NAMES`.
+    """
+    y0 = sgd_ode.check_state(y0, STATE_NAMES)
     return dopri5(finite_d_rhs(), 0.0, T_end, y0, params, rtol=rtol, atol=atol)

@@ -36,6 +36,7 @@ __all__ = [
     "STATE_NAMES",
     "PARAM_NAMES",
     "FixedPoint",
+    "check_state",
     "fixed_point",
     "generated_functions",
     "integrate_phase_one",
@@ -189,8 +190,10 @@ def integrate_phase_one(
     """Integrate the phase-1 overlap ODEs from ``T = 0`` to ``T_end`` with DOPRI5.
 
     Logs a warning when ``sqrt(r)`` exceeds ``max_slope``, the slope at
-    which the quadrature rule in ``params`` was measured.
+    which the quadrature rule in ``params`` was measured. Raises ValueError
+    when ``y0`` is not a valid state (see :func:`check_state`).
     """
+    y0 = check_state(y0)
     solution = dopri5(phase_one_rhs(), 0.0, T_end, y0, params, rtol=rtol, atol=atol)
     reached = float(np.sqrt(np.max(np.abs(solution.y[:, 5]))))
     if reached > max_slope:
@@ -201,6 +204,29 @@ def integrate_phase_one(
             max_slope,
         )
     return solution
+
+
+def check_state(y0, names=STATE_NAMES) -> np.ndarray:
+    """Return ``y0`` as a float array, or raise ValueError unless it is a valid state.
+
+    A state lists ``names`` (at least ``c, b, m, q, omega, r``), is finite,
+    and has ``r > 0``, ``q >= m^2`` and ``r >= omega^2``, as the overlaps of
+    vectors with ``|mu|^2 = d`` must.
+    """
+    y = np.array(y0, dtype=float)
+    if y.shape != (len(names),):
+        raise ValueError(f"a state needs {len(names)} entries ({', '.join(names)}), "
+                         f"got shape {y.shape}")
+    if not np.all(np.isfinite(y)):
+        raise ValueError(f"a state must be finite, got {y.tolist()}")
+    m, q, omega, r = y[2], y[3], y[4], y[5]
+    # A relative slack lets q = m^2 given in decimal pass despite rounding.
+    if not (r > 0.0 and q >= m * m * (1 - 1e-12) and r >= omega * omega * (1 - 1e-12)):
+        raise ValueError(
+            f"a state needs r > 0, q >= m^2 and r >= omega^2, got m={m}, q={q}, "
+            f"omega={omega}, r={r}"
+        )
+    return y
 
 
 @dataclass(frozen=True)

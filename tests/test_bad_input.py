@@ -18,7 +18,7 @@ import pytest
 
 from flowphase.cli import main
 from flowphase.numerics.sampler_stats import sampler_statistics
-from flowphase.numerics.sgd_ode import fixed_point, phase_one_params
+from flowphase.numerics.sgd_ode import fixed_point, integrate_phase_one, phase_one_params
 from flowphase.numerics.sgd_undilated import WINDOW_STATE, finite_d_drift
 from flowphase.report.dynamics import DynamicsConfig
 from flowphase.report.config import ConfigError, ReportConfig, quick_config
@@ -390,6 +390,14 @@ API_CASES = [
     ApiCase("fixed_point(FLAT_STATE, phase_one_params(2, 0.5, 0, 1e-9))",
             lambda: fixed_point(FLAT_STATE, phase_one_params(2, 0.5, 0, 1e-9)),
             ValueError, "the Jacobian of the phase-1 drift is singular"),
+    ApiCase("integrate_phase_one([0, 0, 0], 1.0, phase_one_params(2, 0.5, 0.5, 0.8))",
+            lambda: integrate_phase_one([0, 0, 0], 1.0, phase_one_params(2, 0.5, 0.5, 0.8)),
+            ValueError, "a state needs 6 entries (c, b, m, q, omega, r), got shape (3,)"),
+    ApiCase("integrate_phase_one([0, 0, 0.5, 0.1, 0.3, 0.2], 1.0, "
+            "phase_one_params(2, 0.5, 0.5, 0.8))",
+            lambda: integrate_phase_one([0, 0, 0.5, 0.1, 0.3, 0.2], 1.0,
+                                        phase_one_params(2, 0.5, 0.5, 0.8)),
+            ValueError, "a state needs r > 0, q >= m^2 and r >= omega^2, got m=0.5, q=0.1"),
     ApiCase("finite_d_drift(1.0, 256, 0.8, 1)",
             lambda: finite_d_drift(1.0, 256, 0.8, 1),
             ValueError, "the linear schedule needs t in [0, 1), got t=1.0"),
