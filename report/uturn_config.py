@@ -48,7 +48,7 @@ class UturnConfig:
     batch_size: int = 128
     learning_rate: float = 2e-3
     reference_steps: int = 3000
-    budgets: tuple = (300, 1000)
+    budgets: tuple = (100, 300, 1000)
     n_seeds: int = 8
     weight: float = 0.5
     n_start_times: int = 20

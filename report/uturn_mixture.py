@@ -6,9 +6,10 @@ and the Heun probability flow on the dilated schedule; at
 training grid, sampled with Euler steps on that grid (the sampler the
 autoencoders were built for), and with the exact denoiser on the same
 Euler grid, which separates training error from time discretisation.
-The largest gap to the ``d -> oo`` curve
-is reported per ``d``, beside the Monte Carlo standard error of the
-simulated rates.
+The largest gap to the ``d -> oo`` curve is reported per ``d``, beside
+the Monte Carlo standard error of the simulated rates, and so is the
+largest paired gap to the limit process run on the same draws, whose
+error is much smaller.
 """
 
 from __future__ import annotations
@@ -16,12 +17,13 @@ from __future__ import annotations
 import logging
 
 import numpy as np
+from scipy.stats import linregress
 
 from flowphase.numerics.uturn_limit import limit_flip_rate
 from flowphase.validation.data import Mixture
 from flowphase.validation.flow_sampler import dilated_rates
 from flowphase.validation.mixture_uturn import (autoencoder_mixture_uturn, exact_denoiser,
-                                                simulate_mixture_uturn)
+                                                simulate_paired_uturn)
 from flowphase.validation.training import TrainingConfig, train_autoencoders
 
 logger = logging.getLogger(__name__)
@@ -42,20 +44,37 @@ def compare_mixture(config, rng, progress=None):
               "simulated": {}}
     for d in config.dims:
         logger.info("mixture U-turn at d=%d", d)
-        rates = simulate_mixture_uturn(d, config.p, config.sigma, config.kappa, taus,
-                                       config.n_mixture, rng, step=config.sampler_step,
-                                       progress=progress)
+        run = simulate_paired_uturn(d, config.p, config.sigma, config.kappa, taus,
+                                    config.n_mixture, rng, step=config.sampler_step,
+                                    progress=progress)
+        rates = run["flip_rate"]
         standard_error = np.sqrt(np.maximum(rates * (1 - rates), 1e-12) / config.n_mixture)
         gaps = np.abs(rates - limit)
+        paired = np.abs(rates - run["paired_limit"])
         result["simulated"][str(d)] = {
             "flip_rate": rates.tolist(), "standard_error": standard_error.tolist(),
             "max_gap": float(gaps.max()), "max_gap_tau": float(taus[np.argmax(gaps)]),
             "max_gap_phase_one": float(gaps[taus <= 1.0].max()),
             "max_standard_error": float(standard_error.max()),
+            "paired_limit": run["paired_limit"].tolist(),
+            "paired_standard_error": run["paired_standard_error"].tolist(),
+            "max_paired_gap": float(paired.max()),
+            "max_paired_standard_error": float(run["paired_standard_error"].max()),
         }
+    result["paired_gap_slope"] = _slope(result["simulated"])
     if config.autoencoder_d:
         result["autoencoder"] = _autoencoder_curve(config, rng, progress)
     return result
+
+
+def _slope(simulated):
+    """Fit ``log(max paired gap)`` against ``log d``; ``None`` below 3 dimensions or at a zero gap."""
+    dims = np.array([int(d) for d in simulated], dtype=float)
+    gaps = np.array([row["max_paired_gap"] for row in simulated.values()])
+    if dims.size < 3 or np.any(gaps <= 0):
+        return None
+    fit = linregress(np.log(dims), np.log(gaps))
+    return {"slope": float(fit.slope), "stderr": float(fit.stderr)}
 
 
 def _autoencoder_curve(config, rng, progress):

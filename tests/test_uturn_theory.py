@@ -17,7 +17,7 @@ from scipy.integrate import solve_ivp
 from flowphase.numerics.uturn_limit import decision_boundary, limit_flip_rate
 from flowphase.theory import uturn
 from flowphase.theory.symbols import kappa
-from flowphase.validation.mixture_uturn import simulate_mixture_uturn
+from flowphase.validation.mixture_uturn import simulate_paired_uturn
 
 P, KAPPA = 0.8, 2.0
 
@@ -72,13 +72,17 @@ def test_reduced_form_equals_full_form():
 def test_simulation_approaches_limit():
     taus = np.array([0.2, 0.5, 0.8])
     limit = limit_flip_rate(taus, P, KAPPA)
-    gaps = {}
-    for d in (16, 400):
-        rates = simulate_mixture_uturn(d, P, 1.0, KAPPA, taus, 3000, np.random.default_rng(d),
-                                       step=0.04)
-        gaps[d] = np.max(np.abs(rates - limit))
-    print(f"max gaps {gaps}")
-    # At d = 16 the 1/sqrt(d) bias dominates; at d = 400 the gap is of the
-    # order of the Monte Carlo error (about 0.007 per rate).
-    assert gaps[400] < 0.03
-    assert gaps[400] < gaps[16]
+    gaps, paired = {}, {}
+    for d in (16, 256):
+        run = simulate_paired_uturn(d, P, 1.0, KAPPA, taus, 3000, np.random.default_rng(d),
+                                    step=0.04)
+        gaps[d] = np.max(np.abs(run["flip_rate"] - limit))
+        paired[d] = np.max(np.abs(run["flip_rate"] - run["paired_limit"]))
+        # The paired limit process is an unbiased estimate of the limit curve.
+        assert np.max(np.abs(run["paired_limit"] - limit)) < 4 * np.sqrt(0.25 / 3000)
+    print(f"max gaps {gaps}, max paired gaps {paired}")
+    # The bias shrinks like 1/sqrt(d): a factor 4 from d = 16 to 256, and
+    # the paired error is about 0.003.
+    assert paired[256] < paired[16] / 2
+    assert gaps[256] < 0.03
+

@@ -43,7 +43,6 @@ from .symbols import alpha, beta, d, p, sigma, t
 tau0 = sp.Symbol("tau_0", nonnegative=True)
 y_star = sp.Symbol("y_star", real=True)
 _s = sp.Symbol("s", real=True)
-_x = sp.Symbol("x", real=True)
 
 __all__ = ["tau0", "y_star", "normal_cdf", "noised_projection_law", "boundary_equation",
            "flip_rate", "flip_rate_reduced"]
@@ -107,8 +106,8 @@ def flip_rate() -> sp.Expr:
 def flip_rate_reduced() -> sp.Expr:
     """Return ``F(tau0) = 2 p Phi(y* - kappa tau0)``, checked against :func:`flip_rate`.
 
-    The difference between the two forms must simplify to a multiple of
-    the boundary equation; otherwise this raises ``ArithmeticError``.
+    The full form minus the reduced one must simplify to minus the
+    boundary equation, or this raises ``ArithmeticError``.
     """
     law = noised_projection_law()
     reduced = 2 * p * normal_cdf((y_star - law["mean"]) / sp.sqrt(law["variance"]))

@@ -55,8 +55,8 @@ def read_idx(path):
     size = int(np.prod(shape))
     if len(raw) - header != size:
         raise DataError(
-            f"'{path}' holds {len(raw) - header} data bytes but its header "
-            f"promises shape {shape} ({size} bytes)")
+            f"invalid IDX file '{path}': it contains {len(raw) - header} data bytes "
+            f"but its header promises shape {shape} ({size} bytes)")
     return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(shape)
 
 

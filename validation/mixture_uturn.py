@@ -17,6 +17,8 @@ import math
 
 import numpy as np
 
+from flowphase.numerics.uturn_limit import decision_boundary
+
 from .data import Mixture
 from .flow_sampler import dilated_rates, probability_flow, rates_at
 from .uturn import flow_generator, uturn_flips
@@ -58,14 +60,46 @@ def _sign_classifier(mu):
 def simulate_mixture_uturn(d, p, sigma, kappa, taus, n_samples, rng, *, step=0.02,
                            progress=None):
     """Return the flip rate per ``tau0`` with the exact denoiser and the Heun flow."""
+    return simulate_paired_uturn(d, p, sigma, kappa, taus, n_samples, rng, step=step,
+                                 progress=progress)["flip_rate"]
+
+
+def simulate_paired_uturn(d, p, sigma, kappa, taus, n_samples, rng, *, step=0.02,
+                          progress=None):
+    """Run the U-turn in ``d`` dimensions beside its ``d -> oo`` counterpart on the same draws.
+
+    For each sample the large-``d`` noised projection is
+    ``y_oo = mu.x0/sqrt(d) + kappa tau0 s``, which is exactly
+    ``N(kappa tau0 s, 1)``, and the limit flow flips it when it lies on the
+    wrong side of the boundary ``y*(tau0)`` (never for ``tau0 > 1``). The
+    mean of these indicators is an unbiased estimate of the limit curve,
+    so the paired difference ``flip_rate - paired_limit`` estimates the
+    finite-``d`` bias with a much smaller error than the gap to the curve.
+    Returns arrays ``flip_rate``, ``paired_limit`` and ``paired_standard_error``.
+    """
     mixture = Mixture(d, p, sigma)
     schedule = dilated_rates(kappa, d)
-    denoise = exact_denoiser(mixture, schedule)
+    generate = flow_generator(schedule, exact_denoiser(mixture, schedule), end=2.0, step=step)
+    mu = mixture.mu
     _, x1, s = mixture.draw(n_samples, rng)
-    generate = flow_generator(schedule, denoise, end=2.0, step=step)
-    flips = uturn_flips(schedule, generate, _sign_classifier(mixture.mu), x1, s, taus, rng,
-                        progress=progress)
-    return flips.mean(axis=(1, 2))
+    rows = {"flip_rate": [], "paired_limit": [], "paired_standard_error": []}
+    for tau in taus:
+        alpha, beta, _, _ = rates_at(schedule, tau)
+        x0 = rng.standard_normal(x1.shape)
+        generated = generate(float(tau), alpha * x0 + beta * x1)
+        flips = np.where(generated @ mu > 0, 1.0, -1.0) != s
+        limit_flips = np.zeros(n_samples, dtype=bool)
+        if tau <= 1.0:
+            y_limit = x0 @ mu / np.sqrt(d) + kappa * tau * s
+            boundary = decision_boundary(tau, p, kappa)
+            limit_flips = np.where(s > 0, y_limit < boundary, y_limit > boundary)
+        difference = flips.astype(float) - limit_flips
+        rows["flip_rate"].append(flips.mean())
+        rows["paired_limit"].append(limit_flips.mean())
+        rows["paired_standard_error"].append(difference.std(ddof=1) / np.sqrt(n_samples))
+        if progress is not None:
+            progress.update(1)
+    return {name: np.array(values) for name, values in rows.items()}
 
 
 def autoencoder_mixture_uturn(mixture, kappa, networks, grid, start_indices, n_samples, rng):
@@ -87,5 +121,5 @@ def autoencoder_mixture_uturn(mixture, kappa, networks, grid, start_indices, n_s
     return flips.mean(axis=(1, 2))
 
 
-__all__ = ["exact_denoiser", "grid_denoiser", "simulate_mixture_uturn",
+__all__ = ["exact_denoiser", "grid_denoiser", "simulate_mixture_uturn", "simulate_paired_uturn",
            "autoencoder_mixture_uturn"]

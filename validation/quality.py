@@ -2,7 +2,7 @@
 
 For samples ``x_1..x_n`` and ``y_1..y_m`` and the kernel
 ``k(a, b) = exp(-|a - b|^2 / (2 h^2))``, the unbiased estimator
-(Gretton et al., JMLR 2012, eq. 3) is
+of the squared maximum mean discrepancy is
 
     MMD^2 = sum_{i != j} k(x_i, x_j)/(n(n-1)) + sum_{i != j} k(y_i, y_j)/(m(m-1))
             - 2 sum_{i, j} k(x_i, y_j)/(n m).

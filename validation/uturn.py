@@ -6,8 +6,8 @@ For held-out data ``x1`` with feature labels ``s`` and a start time
 with a sampler, and compare the feature of the result with ``s``. The
 flip rate ``F(t0)`` is the fraction that changed. At the start of the
 schedule ``x_t0`` carries no information, so ``F`` is the rate at which
-two independent draws disagree (``2 p (1 - p)`` for two classes of
-weights ``p, 1 - p``); at the end it is 0. The decision interval is
+two independent draws disagree. For two classes of weights ``p`` and
+``1 - p`` that rate is ``2 p (1 - p)``. At the end ``F`` is 0. The decision interval is
 where ``F`` falls from ``upper`` to ``lower`` times its value at the
 first ``t0``.
 """
