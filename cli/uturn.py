@@ -89,10 +89,12 @@ def run(args):
     """Run ``flowphase uturn`` with parsed ``args`` and print the headline numbers."""
     from flowphase.report.output import check_destination
 
+    from flowphase.validation.digits import find_mnist_files
+
     config = _config(args)
-    if config.mnist_dir is not None and not Path(config.mnist_dir).is_dir():
-        raise ValueError(f"--mnist-dir '{config.mnist_dir}' is not a folder; give the folder "
-                         "that holds the MNIST IDX files")
+    if config.mnist_dir is not None:
+        # Checked before any work, so that a wrong folder fails at once.
+        find_mnist_files(config.mnist_dir)
     out = args.out or Path("flowphase-uturn-quick" if args.quick else "flowphase-uturn")
     check_destination(out, args.force)
 

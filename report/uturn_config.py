@@ -60,7 +60,7 @@ class UturnConfig:
     p: float = 0.8
     sigma: float = 1.0
     kappa: float = 2.0
-    n_mixture: int = 2000
+    n_mixture: int = 4000
     mixture_taus: tuple = field(default=(0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8,
                                          0.9, 1.0, 1.1, 1.25, 1.5))
     autoencoder_d: int = 256
@@ -75,7 +75,8 @@ class UturnConfig:
         _positive_int("n_generated", self.n_generated, 10)
         _positive_int("n_mixture", self.n_mixture, 10)
         if self.n_seeds < 2:
-            raise UturnConfigError(f"`n_seeds` must be >= 2 for an interval, got {self.n_seeds}")
+            raise UturnConfigError(
+                f"`n_seeds` (--seeds) must be >= 2 for an interval over seeds, got {self.n_seeds}")
         _fraction("zero_fraction", self.zero_fraction)
         _fraction("p", self.p)
         _fraction("weight", self.weight, low_open=False)
@@ -88,9 +89,12 @@ class UturnConfig:
         if self.sampler_step > 0.5:
             raise UturnConfigError(f"`sampler_step` must be <= 0.5, got {self.sampler_step}")
         if not isinstance(self.budgets, tuple) or not self.budgets:
-            raise UturnConfigError(f"`budgets` must be a non-empty tuple, got {self.budgets!r}")
+            raise UturnConfigError(
+                f"`budgets` (--budgets) must be a non-empty tuple, got {self.budgets!r}")
         for budget in self.budgets:
-            _positive_int("budgets", budget)
+            if isinstance(budget, bool) or not isinstance(budget, int) or budget < 1:
+                raise UturnConfigError(
+                    f"every entry of `budgets` (--budgets) must be an integer >= 1, got {budget!r}")
         self._check_mixture()
 
     def _check_mixture(self):
@@ -100,8 +104,8 @@ class UturnConfig:
             _positive_int("dims", d, 2)
             if d <= self.kappa**2:
                 raise UturnConfigError(
-                    f"the dilated schedule needs d > kappa**2 = {self.kappa**2:g}, got d={d}; "
-                    "use larger --dims or a smaller --kappa")
+                    f"the dilated schedule needs d > kappa**2 = {self.kappa**2:g}, got d={d} "
+                    "in `dims` (--dims); use larger dimensions")
         _positive_int("autoencoder_d", self.autoencoder_d, 0)
         if 0 < self.autoencoder_d <= self.kappa**2:
             raise UturnConfigError(

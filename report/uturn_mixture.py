@@ -86,11 +86,13 @@ def _autoencoder_curve(config, rng, progress):
     networks = train_autoencoders(mixture, rates[:, 0], rates[:, 1], anchor=STEPS_PER_PHASE,
                                   rng=rng, config=AUTOENCODER_TRAINING)
     starts = [int(np.argmin(np.abs(grid - tau))) for tau in config.mixture_taus]
+    # Both runs use the same draws, so their difference is the training error.
     flips = autoencoder_mixture_uturn(mixture, config.kappa, networks, grid, starts,
-                                      config.n_mixture, rng)
+                                      config.n_mixture, np.random.default_rng([config.seed, 7]))
     exact = autoencoder_mixture_uturn(mixture, config.kappa,
                                       _ExactOnGrid(mixture, config.kappa, grid), grid,
-                                      starts, config.n_mixture, rng)
+                                      starts, config.n_mixture,
+                                      np.random.default_rng([config.seed, 7]))
     if progress is not None:
         progress.update(len(starts))
     taus = grid[starts]

@@ -98,11 +98,12 @@ def test_uturn_rejects_existing_folder(tmp_path, capsys, monkeypatch):
 @pytest.mark.parametrize("arguments, message", [
     (["--weight", "2"], "`weight` must lie in [0, 1], got 2.0"),
     (["--weight", "nan"], "invalid number 'nan'"),
-    (["--seeds", "1"], "`n_seeds` must be >= 2"),
+    (["--seeds", "1"], "`n_seeds` (--seeds) must be >= 2"),
     (["--budgets", "10,x"], "invalid list '10,x'"),
-    (["--budgets", "0"], "`budgets` must be an integer >= 1"),
-    (["--dims", "3"], "needs d > kappa**2 = 4, got d=3"),
+    (["--budgets", "0"], "every entry of `budgets` (--budgets) must be an integer >= 1, got 0"),
+    (["--dims", "3"], "needs d > kappa**2 = 4, got d=3 in `dims` (--dims)"),
     (["--mnist-dir", "missing"], "--mnist-dir 'missing' is not a folder"),
+    (["--mnist-dir", "."], "has no file train-images-idx3-ubyte"),
 ])
 def test_uturn_bad_input(tmp_path, capsys, monkeypatch, arguments, message):
     monkeypatch.chdir(tmp_path)

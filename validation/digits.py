@@ -79,17 +79,24 @@ def _find_idx(folder, stem):
         "training images and labels there")
 
 
+def find_mnist_files(folder):
+    """Return the paths of the MNIST training images and labels in ``folder``."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise DataError(f"--mnist-dir '{folder}' is not a folder; give the folder that "
+                        "contains the MNIST IDX files")
+    return _find_idx(folder, IDX_IMAGES), _find_idx(folder, IDX_LABELS)
+
+
 def load_mnist(folder, pool=2):
     """Load MNIST images and labels from ``folder``, average-pooled by ``pool``.
 
     Returns ``(images, labels, side)`` with images scaled to ``[-1, 1]`` and
     flattened to ``side*side`` pixels.
     """
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise DataError(f"--mnist-dir '{folder}' is not a folder")
-    images = read_idx(_find_idx(folder, IDX_IMAGES))
-    labels = read_idx(_find_idx(folder, IDX_LABELS))
+    images_path, labels_path = find_mnist_files(folder)
+    images = read_idx(images_path)
+    labels = read_idx(labels_path)
     if images.ndim != 3 or labels.ndim != 1 or images.shape[0] != labels.shape[0]:
         raise DataError(
             f"MNIST images of shape {images.shape} do not match labels of shape {labels.shape}")
