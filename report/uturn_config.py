@@ -34,9 +34,9 @@ def _fraction(name, value, low_open=True):
 class UturnConfig:
     """Sizes of the digits experiment and of the mixture comparison.
 
-    ``budgets`` are the numbers of Adam steps that both schemes get;
+    ``budgets`` are the numbers of Adam steps that both schemes get.
     ``reference_steps`` trains the model on which the U-turn interval is
-    measured; ``weight`` is the probability that a phase-aware training
+    measured. ``weight`` is the probability that a phase-aware training
     time is drawn from that interval.
     """
 

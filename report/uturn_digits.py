@@ -4,8 +4,8 @@
 2. Run the U-turn probe on the held-out set with it, and turn the flip
    curve into the decision interval and the phase-aware time density.
 3. For every budget and seed, train one denoiser with uniform times and
-   one with the phase-aware density from the same initial weights and
-   data draws, generate from noise with the probability flow, and
+   one with the phase-aware density, from the same initial weights and
+   data draws. Generate from noise with the probability flow, and
    measure the class-ratio error ``|fraction of zeros - zero_fraction|``
    and the squared MMD to the held-out set.
 """

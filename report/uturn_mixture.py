@@ -1,11 +1,11 @@
 """The mixture part of ``flowphase uturn``: simulated flip curves against the limit.
 
 At every ``d`` the probe runs in ``d`` dimensions with the exact denoiser
-and the Heun probability flow on the dilated schedule; at
+and the Heun probability flow on the dilated schedule. At
 ``autoencoder_d`` it also runs with per-time autoencoders trained on the
-training grid, sampled with Euler steps on that grid (the sampler the
-autoencoders were built for), and with the exact denoiser on the same
-Euler grid, which separates training error from time discretisation.
+training grid and sampled with Euler steps on that grid, the sampler the
+autoencoders were built for. The exact denoiser on the same Euler grid
+separates their training error from the time discretisation.
 The largest gap to the ``d -> oo`` curve is reported per ``d``, beside
 the Monte Carlo standard error of the simulated rates, and so is the
 largest paired gap to the limit process run on the same draws, whose
@@ -28,7 +28,7 @@ from flowphase.validation.training import TrainingConfig, train_autoencoders
 
 logger = logging.getLogger(__name__)
 
-# Autoencoder grid: 20 Euler steps per phase, as in the paper's code.
+# Autoencoder grid: 20 Euler steps per phase, the grid of flowphase report.
 STEPS_PER_PHASE = 20
 AUTOENCODER_TRAINING = TrainingConfig(batch_size=512, anchor_steps=100,
                                       explore_steps=100, refine_steps=80)
