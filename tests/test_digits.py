@@ -80,7 +80,8 @@ def test_load_mnist_rejects_mismatched_labels(tmp_path):
 
 def test_unbalanced_sets_keep_fraction():
     images, labels, side = digits.load_sklearn_digits()
-    assert images.min() == -1.0 and images.max() == 1.0
+    assert images.min() == -1.0
+    assert images.max() == 1.0
     sets = digits.unbalanced_sets(images, labels, side, np.random.default_rng(0))
     n_train, n_held = sets.train.shape[0], sets.held_out.shape[0]
     assert abs(np.mean(sets.train_labels == 0) - 0.8) < 1 / n_train + 1e-12

@@ -1,9 +1,9 @@
 """Tests of the probability-flow and SDE samplers.
 
 Oracles: for Gaussian data ``N(m, s^2 I)`` on the linear schedule the
-denoiser is ``m + s^2 t/((1-t)^2 + s^2 t^2) (x - t m)`` and the exact flow
-carries ``X(0)`` to ``m + s X(0)``; the SymPy schedule of the theory layer
-gives the dilated rates.
+denoiser is ``m + s^2 t/((1-t)^2 + s^2 t^2) (x - t m)``, and the exact
+flow carries ``X(0)`` to ``m + s X(0)``. The SymPy schedule of the theory
+layer gives the dilated rates.
 """
 
 import math
@@ -70,7 +70,8 @@ def test_dilated_rates_reject_large_kappa():
 
 def test_grid_from_bounds_step():
     grid = grid_from(0.3, 1.0, 0.02)
-    assert grid[0] == 0.3 and grid[-1] == 1.0
+    assert grid[0] == 0.3
+    assert grid[-1] == 1.0
     assert np.max(np.diff(grid)) <= 0.02 + 1e-12
 
 

@@ -1,8 +1,8 @@
 """Tests of the U-turn probe, its bootstrap band and the decision interval.
 
 Oracles: with the identity as generator and ``sign(x)`` as classifier on
-data ``x1 = +-1``, a point flips with probability ``Phi(-beta/alpha)``; a
-piecewise-linear flip curve has crossings computable by hand.
+data ``x1 = +-1``, a point flips with probability ``Phi(-beta/alpha)``.
+A piecewise-linear flip curve has crossings computable by hand.
 """
 
 import numpy as np
@@ -33,7 +33,8 @@ def test_band_contains_rate_and_narrows():
     few = rng.random((2, 20, 5)) < 0.3
     many = rng.random((2, 2000, 5)) < 0.3
     rate, low, high = flip_curve(few, rng, n_boot=500)
-    assert np.all(low <= rate) and np.all(rate <= high)
+    assert np.all(low <= rate)
+    assert np.all(rate <= high)
     _, low_many, high_many = flip_curve(many, rng, n_boot=500)
     assert np.all(high_many - low_many < (high - low) / 3)
 

@@ -1,9 +1,9 @@
 """Tests of the large-d U-turn flip curve of the mixture.
 
-Oracles: ``F(0) = 2 p (1 - p)``; the boundary found with mpmath; the
-phase-1 flow ``dy/dtau = kappa tanh(kappa tau y + l)`` typed here and
-integrated with SciPy, which must carry ``y*(tau0)`` to ``y*(1)``; and
-the finite-``d`` simulation, whose gap must shrink as ``d`` grows.
+Oracles: ``F(0) = 2 p (1 - p)`` and the boundary found with mpmath.
+The phase-1 flow ``dy/dtau = kappa tanh(kappa tau y + l)``, typed here
+and integrated with SciPy, must carry ``y*(tau0)`` to ``y*(1)``. The gap
+of the finite-``d`` simulation must shrink as ``d`` grows.
 """
 
 import math

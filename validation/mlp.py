@@ -179,9 +179,9 @@ def train_denoiser(model, draw_data, time_density, n_steps, rng, *, progress=Non
 
 
 def _adam_loop(model, draw_data, time_density, n_steps, rng, progress):
-    # One BLAS thread: the matrices are small, and on a busy 2-core machine
-    # a second OpenBLAS thread made each step about 20 times slower in CPU
-    # time (1.6 ms against 38 ms per step, hidden width 128, batch 128).
+    # One BLAS thread, because the matrices are small: on a shared 2-core
+    # virtual machine, benchmarks/bench_mlp_threads.py measured 7 to 24
+    # times more CPU time per step with a second OpenBLAS thread.
     n = model.config.batch_size
     losses = np.empty(n_steps)
     base = model.config.learning_rate
