@@ -28,6 +28,7 @@ import logging
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.special import expit
 from threadpoolctl import threadpool_limits
 
 logger = logging.getLogger(__name__)
@@ -36,11 +37,12 @@ PARAMETER_NAMES = ("W1", "b1", "W2", "b2", "W3", "b3")
 
 
 def _silu(a):
-    return a / (1.0 + np.exp(-a))
+    # expit is the logistic function without overflow for large |a|.
+    return a * expit(a)
 
 
 def _silu_grad(a):
-    sigmoid = 1.0 / (1.0 + np.exp(-a))
+    sigmoid = expit(a)
     return sigmoid * (1.0 + a * (1.0 - sigmoid))
 
 
