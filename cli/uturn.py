@@ -54,7 +54,7 @@ def add_parser(sub):
                              "output (any other existing folder is never touched)")
     parser.add_argument("--quick", action="store_true",
                         help="small configuration (3 seeds, one budget of 150 steps, "
-                             "dims 32,128) that finishes in about a minute")
+                             "dims 32,128) that finishes in well under a minute")
     parser.add_argument("--mnist-dir", type=Path, default=None,
                         help="folder with MNIST train-images-idx3-ubyte and "
                              "train-labels-idx1-ubyte (optionally .gz) to use instead of "

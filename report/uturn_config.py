@@ -124,7 +124,7 @@ class UturnConfig:
 
 
 def quick_config(**values) -> UturnConfig:
-    """Return a small configuration for tests and a first look (about a minute)."""
+    """Return a small configuration for tests and a first look (well under a minute)."""
     small = dict(reference_steps=800, budgets=(150,), n_seeds=3, n_start_times=8,
                  n_repeats=4, n_generated=300, dims=(32, 128), n_mixture=500,
                  mixture_taus=(0.0, 0.25, 0.5, 0.75, 1.0, 1.25), autoencoder_d=0,

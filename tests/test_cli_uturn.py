@@ -146,3 +146,13 @@ def test_uturn_reads_mnist_idx(tmp_path):
     assert data["source"] == "MNIST IDX files"
     assert data["dim"] == 14 * 14
     assert data["classifier_accuracy"] == 1.0
+
+
+def test_uturn_force_replaces_earlier_output(tmp_path):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "results.json").write_text('{"generator": "flowphase uturn"}')
+    (out / "old.txt").write_text("from an earlier run")
+    assert main(["uturn", *SMALL, "--dims", "16", "--out", str(out), "--force"]) == 0
+    assert not (out / "old.txt").exists()
+    assert json.loads((out / "results.json").read_text())["configuration"]["dims"] == [16]

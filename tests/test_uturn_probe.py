@@ -74,3 +74,8 @@ def test_interval_density_puts_weight_inside():
     samples = density.sample(10_000, np.random.default_rng(3))
     inside = np.mean((samples >= 0.2) & (samples <= 0.4))
     assert abs(inside - 0.6) < 0.02
+
+
+def test_decision_interval_needs_an_end():
+    with pytest.raises(ValueError, match="has no end"):
+        decision_interval([0.0, 0.5, 0.9], [0.3, 0.25, 0.2])

@@ -72,10 +72,13 @@ def flip_curve(flips, rng, *, n_boot=1000, level=0.95):
 
 
 def _first_crossing(times, values, level):
-    """Return the first time where ``values`` falls to ``level``, interpolated linearly."""
+    """Return the first time where ``values`` falls to ``level``, interpolated linearly.
+
+    Returns ``None`` when ``values`` stays above ``level``.
+    """
     below = np.flatnonzero(values <= level)
     if below.size == 0:
-        return float(times[-1])
+        return None
     k = below[0]
     if k == 0:
         return float(times[0])
@@ -97,6 +100,11 @@ def decision_interval(t0s, rate, *, upper=0.9, lower=0.1):
                          "start the probe at an earlier time")
     low = _first_crossing(t0s, envelope, upper * start)
     high = _first_crossing(t0s, envelope, lower * start)
+    if high is None:
+        raise ValueError(
+            f"the flip rate stays above {lower:g} times its start value {start:.3g} up to "
+            f"t0 = {t0s[-1]:g}, so the decision interval has no end; probe later start "
+            "times or train the reference model longer")
     if high <= low:
         high = min(float(t0s[-1]), low + (t0s[1] - t0s[0]))
     return low, high
