@@ -65,7 +65,8 @@ def flip_curve(flips, rng, *, n_boot=1000, level=0.95):
     rate = per_point.mean(axis=1)
     n_points = per_point.shape[1]
     draws = rng.integers(0, n_points, size=(n_boot, n_points))
-    boot = per_point[:, draws].mean(axis=2)
+    # One start time at a time keeps the memory at n_boot * n_points values.
+    boot = np.array([row[draws].mean(axis=1) for row in per_point])
     tail = 50.0 * (1.0 - level)
     low, high = np.percentile(boot, [tail, 100.0 - tail], axis=1)
     return rate, low, high
