@@ -1,4 +1,4 @@
-"""The ``flowphase`` command line: ``report``, ``derive`` and ``dynamics``."""
+"""The ``flowphase`` command line: ``report``, ``derive``, ``dynamics`` and ``uturn``."""
 
 import argparse
 import logging
@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 
 from flowphase import __version__
-from flowphase import dynamics
+from flowphase import dynamics, uturn
 from flowphase.arguments import finite_number
 
 logger = logging.getLogger("flowphase")
@@ -39,7 +39,7 @@ def _parser():
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{report,derive,dynamics}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{report,derive,dynamics,uturn}")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
                         help="log debug messages")
@@ -89,6 +89,7 @@ def _parser():
     derive.add_argument("--beta", default=None,
                         help="data coefficient beta(t) of the custom schedule (needs --alpha)")
     dynamics.add_parser(sub)
+    uturn.add_parser(sub)
     return parser
 
 
@@ -170,6 +171,8 @@ def main(argv=None):
             _report(args)
         elif args.command == "dynamics":
             dynamics.run(args)
+        elif args.command == "uturn":
+            uturn.run(args)
         else:
             _derive(args)
     except (ValueError, OSError) as error:

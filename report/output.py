@@ -28,11 +28,11 @@ class OutputError(OSError):
 GENERATOR = "flowphase report"
 
 #: Values of ``generator`` that ``--force`` accepts, one per output command.
-GENERATORS = (GENERATOR, "flowphase dynamics")
+GENERATORS = (GENERATOR, "flowphase dynamics", "flowphase uturn")
 
 
 def is_report_folder(path: Path) -> bool:
-    """Tell whether ``path`` is a folder written by ``flowphase report`` or ``dynamics``."""
+    """Tell whether ``path`` is a folder written by ``flowphase report``, ``dynamics`` or ``uturn``."""
     results = Path(path) / "results.json"
     try:
         data = json.loads(results.read_text(encoding="utf-8"))
