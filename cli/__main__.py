@@ -1,5 +1,3 @@
-import sys
+from flowphase.cli import console_main
 
-from flowphase.cli import main
-
-sys.exit(main())
+console_main()

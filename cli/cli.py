@@ -3,6 +3,7 @@
 import argparse
 import logging
 import os
+import signal
 import sys
 import tempfile
 from pathlib import Path
@@ -184,5 +185,11 @@ def main(argv=None):
     return 0
 
 
+def _terminate(signum, frame):
+    """Turn SIGTERM into KeyboardInterrupt, so that unfinished output is removed."""
+    raise KeyboardInterrupt
+
+
 def console_main():
+    signal.signal(signal.SIGTERM, _terminate)
     sys.exit(main())
