@@ -10,6 +10,7 @@ from pathlib import Path
 
 from flowphase import __version__
 from flowphase import dynamics
+from flowphase import sweep as sweep_command
 
 logger = logging.getLogger("flowphase")
 
@@ -49,7 +50,7 @@ def _parser():
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{report,derive,dynamics}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{report,derive,dynamics,sweep,figures}")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
                         help="log debug messages")
@@ -99,6 +100,7 @@ def _parser():
     derive.add_argument("--beta", default=None,
                         help="data coefficient beta(t) of the custom schedule (needs --alpha)")
     dynamics.add_parser(sub)
+    sweep_command.add_parser(sub)
     return parser
 
 
@@ -180,13 +182,19 @@ def main(argv=None):
             _report(args)
         elif args.command == "dynamics":
             dynamics.run(args)
+        elif args.command == "sweep":
+            return sweep_command.run(args)
         else:
             _derive(args)
     except (ValueError, OSError) as error:
         print(f"flowphase: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("flowphase: interrupted; no output was written", file=sys.stderr)
+        if args.command == "sweep":
+            print("flowphase: interrupted; finished runs are kept in the store, "
+                  "rerun the same command to resume", file=sys.stderr)
+        else:
+            print("flowphase: interrupted; no output was written", file=sys.stderr)
         return 130
     return 0
 
