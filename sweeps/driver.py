@@ -50,7 +50,10 @@ def _client(scheduler, workers):
         logging.getLogger("distributed").setLevel(logging.WARNING)
     if scheduler is not None:
         logger.info("connecting to the Dask scheduler at %s", scheduler)
-        return Client(scheduler, timeout="20s"), None
+        client = Client(scheduler, timeout="20s")
+        # A worker started just before may not have registered yet.
+        client.wait_for_workers(1, timeout=60)
+        return client, None
     n_workers = workers or os.cpu_count() or 1
     cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
                            host="127.0.0.1", dashboard_address=None)
