@@ -10,6 +10,7 @@ from pathlib import Path
 
 from flowphase import __version__
 from flowphase import dynamics
+from flowphase import figures as figures_command
 from flowphase import sweep as sweep_command
 
 logger = logging.getLogger("flowphase")
@@ -101,6 +102,7 @@ def _parser():
                         help="data coefficient beta(t) of the custom schedule (needs --alpha)")
     dynamics.add_parser(sub)
     sweep_command.add_parser(sub)
+    figures_command.add_parser(sub)
     return parser
 
 
@@ -184,6 +186,8 @@ def main(argv=None):
             dynamics.run(args)
         elif args.command == "sweep":
             return sweep_command.run(args)
+        elif args.command == "figures":
+            return figures_command.run(args)
         else:
             _derive(args)
     except (ValueError, OSError) as error:

@@ -25,7 +25,7 @@ class OutputError(OSError):
 GENERATOR = "flowphase report"
 
 #: Values of ``generator`` that ``--force`` accepts, one per output command.
-GENERATORS = (GENERATOR, "flowphase dynamics")
+GENERATORS = (GENERATOR, "flowphase dynamics", "flowphase figures")
 
 
 def is_report_folder(path: Path) -> bool:

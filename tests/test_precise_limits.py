@@ -81,3 +81,24 @@ def test_linear_grid_limits():
     without = pl.sampler_limits_precise(linear_schedule(), grid[1:], p=0.8, sigma=1.0)
     assert with_zero["p_hat"] == 1
     assert without["p_hat"] == mp.mpf(1) / 2
+
+
+def test_grid_limit_hand_recursion():
+    # With 20 phase-1 steps of size 1/20 the limit map is
+    # y -> y + kappa/20 tanh(kappa tau_k y + l), tau_k = k/20, and the first
+    # phase-2 step keeps the sign of kappa y + l, so p_hat = 1 - Phi(y0*)
+    # with y0* the initial projection that the map sends to -l/kappa.
+    with mp.workdps(45):
+        k, ell = mp.mpf(2), mp.atanh(mp.mpf("0.6"))
+
+        def image(y0):
+            y = y0
+            for step in range(20):
+                y = y + k / 20 * mp.tanh(k * step / 20 * y + ell)
+            return k * y + ell
+
+        root = mp.findroot(image, (mp.mpf(-3), mp.mpf(1)), solver="anderson")
+        oracle = 1 - mp.ncdf(root)
+        precise = pl.sampler_limits_precise(dilated_schedule(2.0),
+                                            np.linspace(0.0, 2.0, 41), p=0.8, sigma=1.0)
+        assert abs(precise["p_hat"] - oracle) < mp.mpf(10) ** -30

@@ -1,0 +1,175 @@
+"""Tables behind ``flowphase figures``: rates, statistics per parameter, digits.
+
+Every function reads the rows of a sweep store (see
+:meth:`flowphase.sweeps.store.SweepStore.rows`) and returns plain dicts,
+so the figures and ``results.json`` show the same numbers.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+
+import numpy as np
+
+from flowphase.numerics.rates import fit_rate
+
+__all__ = ["values_by", "rate_rows", "digits_rows", "expected_exponent"]
+
+
+def _record(row, quantity, time=None):
+    for record in row["results"]["records"]:
+        if record["quantity"] == quantity and (time is None or
+                                               abs(record["time"] - time) < 1e-9):
+            return record
+    raise KeyError(f"no record {quantity} at time {time} in run {row['run_key']}")
+
+
+def values_by(rows, parameter, quantity, time=None, **fixed):
+    """Group a record's simulation, theory and limit by ``parameter``.
+
+    Returns ``{value: {"simulation": [per seed], "theory": x, "limit": x}}``
+    for the rows whose configuration matches ``fixed``.
+    """
+    groups = defaultdict(lambda: {"simulation": [], "theory": None, "limit": None})
+    for row in rows:
+        if any(row[key] != value for key, value in fixed.items()):
+            continue
+        record = _record(row, quantity, time)
+        group = groups[row[parameter]]
+        if record["simulation"] is not None:
+            group["simulation"].append(record["simulation"])
+        group["theory"], group["limit"] = record["theory"], record["limit"]
+    return dict(sorted(groups.items()))
+
+
+def expected_exponent(schedule_name, time, quantity, *, p, sigma, kappa):
+    """Return ``a`` of the derived leading correction ``overlap - limit ~ C d^(-a)``.
+
+    It comes from :func:`flowphase.theory.limits.overlap_rate`, so the
+    expected slope is derived, not assumed.
+    """
+    from flowphase.theory.limits import overlap_rate
+    from flowphase.theory.schedules import dilated_schedule, linear_schedule
+
+    schedule = dilated_schedule(kappa) if schedule_name == "dilated" else linear_schedule()
+    _, exponent = overlap_rate(schedule, time, sigma=sigma, p=p)[quantity]
+    return float(-exponent)
+
+
+def _verdict(fit, expected):
+    agrees = fit.agrees_with(expected)
+    if agrees is None:
+        return "no interval (one seed)"
+    return "agrees" if agrees else "DISAGREES"
+
+
+def rate_rows(rows, cases, *, resamples=2000):
+    """Fit the rate of each case ``(label, quantity, time, expected, fixed)``.
+
+    ``fixed`` selects the runs (for example ``schedule="dilated"``). The
+    error is ``|mean simulation - limit|`` with a bootstrap over seeds, and
+    a second fit uses the exact finite-``d`` value (one value per ``d``).
+    """
+    results = []
+    for label, quantity, time, expected, fixed in cases:
+        groups = values_by(rows, "d", quantity, time, **fixed)
+        dims = [d for d, g in groups.items() if g["simulation"] and g["limit"] is not None]
+        row = {"label": label, "quantity": quantity, "time": time, "expected": expected,
+               "dims": dims}
+        try:
+            fit = fit_rate(dims, [groups[d]["simulation"] for d in dims],
+                           [groups[d]["limit"] for d in dims], resamples=resamples)
+            row.update(simulation=fit.to_dict(), verdict=_verdict(fit, expected))
+        except ValueError as error:
+            row.update(simulation=None, verdict=f"no fit: {error}")
+        theory = fit_rate(dims, [[groups[d]["theory"]] for d in dims],
+                          [groups[d]["limit"] for d in dims]) if len(dims) > 1 else None
+        row["theory"] = None if theory is None else theory.to_dict()
+        results.append(row)
+    return results
+
+
+def theory_rate_row(label, dims, theory, limit, expected):
+    """Fit the exact finite-``d`` error ``|theory(d) - limit|`` on a wide range of ``d``."""
+    fit = fit_rate(dims, [[value] for value in theory], limit)
+    errors = np.array(fit.errors)
+    # Slope between the two largest dimensions: the fit over all of them
+    # mixes in higher-order corrections.
+    last = -math.log(errors[-1] / errors[-2]) / math.log(dims[-1] / dims[-2])
+    return {"label": label, "expected": expected, "fit": fit.to_dict(), "last_slope": last}
+
+
+def digits_rows(kappas, *, p, sigma, steps, dps=30):
+    """Compare 30-digit limits with the double-precision numerics.
+
+    Per ``kappa``: the Euler-grid limit of ``p_hat`` and ``sigma2_hat`` from
+    :func:`flowphase.theory.precise_limits.sampler_limits_precise` against
+    :func:`flowphase.numerics.sampler_stats.sampler_statistics` at
+    ``d = inf``, and the continuous-flow ``p_hat`` and its gap to ``p``
+    against the same closed forms in float64 (``scipy.special.ndtr``).
+    """
+    import mpmath as mp
+    from scipy.special import ndtr
+
+    from flowphase.numerics.sampler_stats import sampler_statistics
+    from flowphase.sweeps.run import time_grid
+    from flowphase.theory import precise_limits
+    from flowphase.theory.schedules import dilated_schedule
+
+    grid = time_grid("dilated", steps)
+    ell = math.atanh(2 * p - 1)
+    rows = []
+    for kappa in kappas:
+        schedule = dilated_schedule(kappa)
+        precise = precise_limits.sampler_limits_precise(schedule, grid, p=p, sigma=sigma,
+                                                        dps=dps)
+        double = sampler_statistics(schedule, grid, d=math.inf, p=p, sigma=sigma)
+        flow = precise_limits.p_hat_flow_limit(p, kappa, dps=dps)
+        flow_double = p * ndtr(kappa + ell / kappa) + (1 - p) * ndtr(-kappa + ell / kappa)
+        gap = precise_limits.p_hat_flow_gap(p, kappa, dps=dps)
+        row = {"kappa": kappa}
+        for name, exact, value in (("grid_p_hat", precise["p_hat"], double["p_hat"]),
+                                   ("grid_sigma2_hat", precise["sigma2_hat"],
+                                    double["sigma2_hat"]),
+                                   ("flow_p_hat", flow, flow_double),
+                                   ("flow_gap", gap, flow_double - p)):
+            row[name] = {"digits": mp.nstr(exact, dps), "double": float(value),
+                         "difference": float(abs(exact - value)),
+                         "relative": float(abs(exact - value) / abs(exact))}
+        rows.append(row)
+    return rows
+
+
+def leading_gap_rows(kappas, *, p):
+    """Return the 30-digit gap ``p_hat_oo - p`` beside its derived leading term."""
+    import mpmath as mp
+    import sympy as sp
+
+    from flowphase.theory import precise_limits
+    from flowphase.theory.symbols import kappa, log_odds
+
+    expression = precise_limits.p_hat_gap_leading()
+    leading = sp.lambdify((kappa, log_odds), expression, modules="mpmath")
+    rows = []
+    with mp.workdps(40):
+        ell = mp.atanh(2 * mp.mpf(str(p)) - 1)
+        for value in kappas:
+            gap = precise_limits.p_hat_flow_gap(p, value)
+            term = leading(mp.mpf(value), ell)
+            rows.append({"kappa": value, "gap": mp.nstr(gap, 30),
+                         "leading": mp.nstr(term, 30), "ratio": float(gap / term)})
+    return {"expression": str(expression), "latex": sp.latex(expression), "rows": rows}
+
+
+def sampler_theory_sweep(schedule_name, dims, *, p, sigma, kappa, steps):
+    """Return the exact finite-``d`` sampler statistics at each of ``dims`` and the limit."""
+    from flowphase.numerics.sampler_stats import sampler_statistics
+    from flowphase.sweeps.run import time_grid
+    from flowphase.theory.schedules import dilated_schedule, linear_schedule
+
+    schedule = dilated_schedule(kappa) if schedule_name == "dilated" else linear_schedule()
+    grid = time_grid(schedule_name, steps)
+    finite = [sampler_statistics(schedule, grid, d=int(d), p=p, sigma=sigma) for d in dims]
+    limit = sampler_statistics(schedule, grid, d=math.inf, p=p, sigma=sigma)
+    return {name: np.array([row[name] for row in finite]) for name in limit}, limit
