@@ -17,7 +17,7 @@ from scipy.special import ndtri
 from tqdm.auto import tqdm
 
 from flowphase.numerics.sampler_stats import phase1_y_map
-from flowphase.report import checks, figures, markdown
+from flowphase.report import checks, figures, markdown, precise
 from flowphase.report.output import (GENERATOR, check_destination, discard, publish,
                                      staging_folder, write_json)
 from flowphase.report.pipeline import (build_grids, limit_values, run_schedule,
@@ -151,6 +151,9 @@ def _build(config, grids, rng, staging, started, show_progress):
     elapsed = time.perf_counter() - started
     text = markdown.render(config, versions, to_markdown(), summary, sampler_rows,
                            rate_rows, figure_list, elapsed)
+    section, precise_tables = precise.markdown_section(
+        (config.kappa,), p=config.p, sigma=config.sigma, steps=config.steps_per_phase)
+    text += section
     (staging / "report.md").write_text(text, encoding="utf-8")
     write_json(staging / "results.json", {
         "generator": GENERATOR,
@@ -159,6 +162,7 @@ def _build(config, grids, rng, staging, started, show_progress):
         "versions": versions,
         "elapsed_seconds": elapsed,
         "optimum_rates": rate_rows,
+        "precise_limits": precise_tables,
         "checks": [{k: r[k] for k in ("schedule", "d", "quantity", "time", "error",
                                        "tolerance", "kind", "passed")} for r in checked],
         "records": records,

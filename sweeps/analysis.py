@@ -1,4 +1,4 @@
-"""Tables behind ``flowphase figures``: rates, statistics per parameter, digits.
+"""Tables behind ``flowphase figures``: rates and statistics per parameter.
 
 Every function reads the rows of a sweep store (see
 :meth:`flowphase.sweeps.store.SweepStore.rows`) and returns plain dicts,
@@ -14,7 +14,8 @@ import numpy as np
 
 from flowphase.numerics.rates import fit_rate
 
-__all__ = ["values_by", "rate_rows", "digits_rows", "expected_exponent"]
+__all__ = ["values_by", "rate_rows", "theory_rate_row", "expected_exponent",
+           "sampler_theory_sweep"]
 
 
 def _record(row, quantity, time=None):
@@ -98,68 +99,6 @@ def theory_rate_row(label, dims, theory, limit, expected):
     # mixes in higher-order corrections.
     last = -math.log(errors[-1] / errors[-2]) / math.log(dims[-1] / dims[-2])
     return {"label": label, "expected": expected, "fit": fit.to_dict(), "last_slope": last}
-
-
-def digits_rows(kappas, *, p, sigma, steps, dps=30):
-    """Compare 30-digit limits with the double-precision numerics.
-
-    Per ``kappa``: the Euler-grid limit of ``p_hat`` and ``sigma2_hat`` from
-    :func:`flowphase.theory.precise_limits.sampler_limits_precise` against
-    :func:`flowphase.numerics.sampler_stats.sampler_statistics` at
-    ``d = inf``, and the continuous-flow ``p_hat`` and its gap to ``p``
-    against the same closed forms in float64 (``scipy.special.ndtr``).
-    """
-    import mpmath as mp
-    from scipy.special import ndtr
-
-    from flowphase.numerics.sampler_stats import sampler_statistics
-    from flowphase.sweeps.run import time_grid
-    from flowphase.theory import precise_limits
-    from flowphase.theory.schedules import dilated_schedule
-
-    grid = time_grid("dilated", steps)
-    ell = math.atanh(2 * p - 1)
-    rows = []
-    for kappa in kappas:
-        schedule = dilated_schedule(kappa)
-        precise = precise_limits.sampler_limits_precise(schedule, grid, p=p, sigma=sigma,
-                                                        dps=dps)
-        double = sampler_statistics(schedule, grid, d=math.inf, p=p, sigma=sigma)
-        flow = precise_limits.p_hat_flow_limit(p, kappa, dps=dps)
-        flow_double = p * ndtr(kappa + ell / kappa) + (1 - p) * ndtr(-kappa + ell / kappa)
-        gap = precise_limits.p_hat_flow_gap(p, kappa, dps=dps)
-        row = {"kappa": kappa}
-        for name, exact, value in (("grid_p_hat", precise["p_hat"], double["p_hat"]),
-                                   ("grid_sigma2_hat", precise["sigma2_hat"],
-                                    double["sigma2_hat"]),
-                                   ("flow_p_hat", flow, flow_double),
-                                   ("flow_gap", gap, flow_double - p)):
-            row[name] = {"digits": mp.nstr(exact, dps), "double": float(value),
-                         "difference": float(abs(exact - value)),
-                         "relative": float(abs(exact - value) / abs(exact))}
-        rows.append(row)
-    return rows
-
-
-def leading_gap_rows(kappas, *, p):
-    """Return the 30-digit gap ``p_hat_oo - p`` beside its derived leading term."""
-    import mpmath as mp
-    import sympy as sp
-
-    from flowphase.theory import precise_limits
-    from flowphase.theory.symbols import kappa, log_odds
-
-    expression = precise_limits.p_hat_gap_leading()
-    leading = sp.lambdify((kappa, log_odds), expression, modules="mpmath")
-    rows = []
-    with mp.workdps(40):
-        ell = mp.atanh(2 * mp.mpf(str(p)) - 1)
-        for value in kappas:
-            gap = precise_limits.p_hat_flow_gap(p, value)
-            term = leading(mp.mpf(value), ell)
-            rows.append({"kappa": value, "gap": mp.nstr(gap, 30),
-                         "leading": mp.nstr(term, 30), "ratio": float(gap / term)})
-    return {"expression": str(expression), "latex": sp.latex(expression), "rows": rows}
 
 
 def sampler_theory_sweep(schedule_name, dims, *, p, sigma, kappa, steps):

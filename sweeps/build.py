@@ -23,7 +23,7 @@ def _interval_text(fit):
     return f"[{low:.3f}, {high:.3f}]"
 
 
-def _markdown(tables, names, sizes, summary, elapsed):
+def _markdown(tables, section, names, sizes, summary, elapsed):
     lines = ["# flowphase figures", "",
              f"p = {figures.P}, sigma = {figures.SIGMA}, kappa = {figures.KAPPA}; "
              f"{summary.total} sweep runs ({summary.completed} run now on "
@@ -53,37 +53,23 @@ def _markdown(tables, names, sizes, summary, elapsed):
         errors = ", ".join(f"{e:.3g}" for e in row["fit"]["errors"])
         lines.append(f"| {row['label']} | {row['fit']['exponent']:.3f} | "
                      f"{row['last_slope']:.3f} | {errors} |")
-    lines += ["", "## 30-digit limits against double precision", "",
-              "Grid limits: 20 Euler steps per phase, mpmath from the exact step limits, "
-              "against the float64 sampler statistics at d = inf. Flow limits: the "
-              "continuous phase-1 closed form in mpmath against float64 (scipy ndtr).", "",
-              "| kappa | statistic | 30 digits | float64 | abs. difference | rel. difference |",
-              "|---|---|---|---|---|---|"]
-    for row in tables["digits"]:
-        for name in ("grid_p_hat", "grid_sigma2_hat", "flow_p_hat", "flow_gap"):
-            cell = row[name]
-            lines.append(f"| {row['kappa']:g} | {name} | {cell['digits']} | "
-                         f"{cell['double']:.17g} | {cell['difference']:.2e} | "
-                         f"{cell['relative']:.2e} |")
-    gap = tables["gap"]
-    lines += ["", f"Leading term of p_hat_oo - p as kappa -> oo (derived): `{gap['expression']}`",
-              "", "| kappa | gap (30 digits) | leading term | ratio |", "|---|---|---|---|"]
-    for row in gap["rows"]:
-        lines.append(f"| {row['kappa']:g} | {row['gap']} | {row['leading']} | "
-                     f"{row['ratio']:.6f} |")
+    lines.append(section)
     lines += ["", "## Figures", ""]
     lines += [f"![{name}]({name})" for name in names if name.endswith(".png")]
     return "\n".join(lines) + "\n"
 
 
 def build_figure_folder(out, *, quick=False, force=False, scheduler=None, workers=None,
-                        show_progress=True):
+                        show_progress=True, sizes=None):
     """Run the built-in sweeps and write the figures folder ``out`` atomically.
 
-    Returns the list of failed runs (empty when every run finished).
+    ``sizes`` (a :class:`~flowphase.sweeps.figures.FigureSizes`) overrides
+    the grids chosen by ``quick``. Returns the list of failed runs (empty
+    when every run finished).
     """
     out = Path(out)
-    sizes = figures.QUICK if quick else figures.FigureSizes()
+    if sizes is None:
+        sizes = figures.QUICK if quick else figures.FigureSizes()
     started = time.perf_counter()
     staging = output.staging_folder(out)
     try:
@@ -97,9 +83,10 @@ def build_figure_folder(out, *, quick=False, force=False, scheduler=None, worker
             store.export_csv(staging / "records.csv")
         finally:
             store.close()
-        names, tables = figures.build_figures(rows, sizes, staging)
+        names, tables, section = figures.build_figures(rows, sizes, staging)
         elapsed = time.perf_counter() - started
-        (staging / "figures.md").write_text(_markdown(tables, names, sizes, summary, elapsed),
+        (staging / "figures.md").write_text(_markdown(tables, section, names, sizes,
+                                                              summary, elapsed),
                                             encoding="utf-8")
         output.write_json(staging / "results.json", {
             "generator": figures.GENERATOR, "sizes": asdict(sizes),

@@ -213,20 +213,22 @@ def theory_rates(sizes):
 
 
 def build_figures(rows, sizes, folder):
-    """Draw every figure into ``folder``; return ``(figure names, tables)``."""
+    """Draw every figure into ``folder``; return ``(names, tables, digits section)``."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     started = time.perf_counter()
+    from flowphase.report.precise import markdown_section
+
+    section, precise = markdown_section((1.0, 2.0, 3.0, 4.0), p=P, sigma=SIGMA, steps=20)
     tables = {"rates": rate_table(rows, sizes), "theory_rates": theory_rates(sizes),
-              "digits": analysis.digits_rows((1.0, 2.0, 3.0, 4.0), p=P, sigma=SIGMA, steps=20),
-              "gap": analysis.leading_gap_rows((2.0, 4.0, 8.0, 16.0, 32.0), p=P)}
+              **precise}
     names = []
     names += _p_hat_kappa(plt, rows, sizes, folder)
     names += _sigma2_sigma(plt, rows, sizes, folder)
     names += _rates_figure(plt, tables["rates"], folder)
     names += _targets_figure(plt, rows, sizes, folder)
     logger.info("figures drawn in %.1f s", time.perf_counter() - started)
-    return names, tables
+    return names, tables, section
