@@ -2,11 +2,12 @@
 
 1. Core use: the sweep of ``examples/sweep.toml`` runs into a fresh store
    on a local cluster with 1 worker (the reference) and with 2 workers,
-   each worker a single-threaded process. Each wall time includes the
-   cluster start and each worker's first-use cost (imports, SymPy limits,
-   Numba cache loads), because a real sweep pays them too. The script
-   prints the speed-up and the load average before and after, since the
-   machine may be shared.
+   each worker a single-threaded process. The script prints the speed-up
+   and the cores the runs used (their summed CPU time over the wall
+   time). Each wall time includes the cluster start and each worker's
+   first-use cost (imports, SymPy limits, Numba cache loads), because a
+   real sweep pays them too. The load average is printed before and
+   after, since the machine may be shared.
 2. Separate cluster: ``dask scheduler`` and ``dask worker`` (2 processes,
    one thread each) are started on 127.0.0.1, the same sweep runs with
    ``scheduler=ADDRESS``, and the validator checks that every run's
@@ -44,12 +45,23 @@ def _results(store):
         connection.close()
 
 
+def _cpu_seconds(store):
+    connection = sqlite3.connect(store)
+    try:
+        return connection.execute("SELECT SUM(cpu_seconds) FROM runs").fetchone()[0]
+    finally:
+        connection.close()
+
+
 def _timed_sweep(config, store, **options):
     start = time.perf_counter()
     summary = run_sweep(config, store_path=store, show_progress=False, **options)
     elapsed = time.perf_counter() - start
     if summary.failed or summary.completed != summary.total:
         raise RuntimeError(f"sweep did not finish: {summary}")
+    cores = _cpu_seconds(store) / elapsed
+    print(f"{summary.workers} worker(s): {elapsed:7.1f} s wall, runs used "
+          f"{cores:.2f} cores on average (CPU seconds of the runs / wall time)")
     return elapsed, summary.workers
 
 
@@ -90,14 +102,12 @@ def main():
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
         one, _ = _timed_sweep(config, folder / "one.sqlite", workers=1)
-        print(f"1 worker : {one:7.1f} s")
         two, count = _timed_sweep(config, folder / "two.sqlite", workers=2)
-        print(f"{count} workers: {two:7.1f} s")
         print(f"speed-up of 2 workers over 1: {one / two:.2f}")
         print("load average after: %.2f %.2f %.2f" % os.getloadavg())
 
         remote, count = _separate_cluster_run(config, folder / "remote.sqlite")
-        print(f"separate scheduler, {count} workers: {remote:7.1f} s")
+        print(f"separate scheduler and worker: {count} worker processes")
         local, separate = _results(folder / "two.sqlite"), _results(folder / "remote.sqlite")
         same = sorted(local) == sorted(separate) and all(
             local[key] == separate[key] for key in local)

@@ -33,7 +33,7 @@ def add_parser(sub):
     parser.add_argument("--workers", type=int, default=None,
                         help="worker processes of the local cluster (default: one per core)")
     parser.add_argument("--force", action="store_true",
-                        help="replace a store that holds a different sweep (only a "
+                        help="replace a store that contains a different sweep (only a "
                              "flowphase sweep store is ever replaced)")
     parser.add_argument("--csv", type=Path, default=None,
                         help="after the sweep, export every record to this CSV file")

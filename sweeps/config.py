@@ -1,7 +1,7 @@
 """Sweep configuration files: parse, validate and expand the TOML grid.
 
 A sweep file has two tables. ``[grid]`` lists the values of each swept
-parameter (a list, or one value), and ``[sweep]`` holds options::
+parameter (a list, or one value), and ``[sweep]`` contains options::
 
     [sweep]
     store = "sweep.sqlite"        # relative to the TOML file's folder
@@ -75,7 +75,7 @@ DEFAULTS = {
 
 SWEEP_KEYS = ("name", "store")
 
-#: Largest ``n_samples * d`` of one run: the sampler holds a few arrays of
+#: Largest ``n_samples * d`` of one run: the sampler keeps a few arrays of
 #: that many float64 values (4 GiB for 5e8).
 MAX_SAMPLE_ENTRIES = 5 * 10**8
 
@@ -136,8 +136,9 @@ def _check_number(key, value):
     if not math.isfinite(value):
         raise SweepConfigError(f"grid.{key}: must be finite, got {value!r}")
     if not lower <= value <= upper:
+        upper_text = f"1 - {P_MARGIN:g}" if key == "p" else f"{upper:g}"
         raise SweepConfigError(
-            f"grid.{key}: {value!r} is out of range; allowed {lower:g} <= {key} <= {upper:g}"
+            f"grid.{key}: {value!r} is out of range; allowed {lower:g} <= {key} <= {upper_text}"
         )
     return kind(value)
 

@@ -141,7 +141,8 @@ def _worker_name() -> str:
 def run_one(spec) -> dict:
     """Compute the records of the run ``spec`` and time it.
 
-    Returns ``{"started_utc", "seconds", "worker", "versions", "results"}``
+    Returns ``{"started_utc", "seconds", "cpu_seconds", "worker", "versions",
+    "results"}``
     with ``results = {"records": [...], "grid": [...]}``.
     """
     from flowphase.numerics.sampler_stats import sampler_statistics
@@ -152,6 +153,7 @@ def run_one(spec) -> dict:
 
     started = datetime.now(timezone.utc).isoformat(timespec="seconds")
     clock = time.perf_counter()
+    cpu_clock = time.process_time()
     rng = np.random.default_rng(spec.seed)
     schedule = _schedule(spec)
     grid = time_grid(spec.schedule, spec.steps)
@@ -190,6 +192,8 @@ def run_one(spec) -> dict:
     return {
         "started_utc": started,
         "seconds": time.perf_counter() - clock,
+        # CPU time of the whole worker process (all its threads) during the run.
+        "cpu_seconds": time.process_time() - cpu_clock,
         "worker": _worker_name(),
         "versions": package_versions(),
         "results": {"records": records, "grid": np.round(grid, 12).tolist()},

@@ -39,7 +39,8 @@ CREATE TABLE IF NOT EXISTS runs (
     sigma REAL NOT NULL, kappa REAL NOT NULL, steps INTEGER NOT NULL,
     seed INTEGER NOT NULL, n_samples INTEGER NOT NULL,
     velocity TEXT NOT NULL, training TEXT NOT NULL,
-    started_utc TEXT NOT NULL, seconds REAL NOT NULL, worker TEXT NOT NULL,
+    started_utc TEXT NOT NULL, seconds REAL NOT NULL, cpu_seconds REAL NOT NULL,
+    worker TEXT NOT NULL,
     versions TEXT NOT NULL, results TEXT NOT NULL
 );
 """
@@ -88,7 +89,7 @@ class SweepStore:
             if stored != sweep_id:
                 if not force:
                     raise StoreError(
-                        f"store '{path}' holds another sweep (id {stored}, this "
+                        f"store '{path}' contains another sweep (id {stored}, this "
                         f"sweep is {sweep_id}); choose another store or pass "
                         "--force to replace it"
                     )
@@ -128,12 +129,12 @@ class SweepStore:
     def insert(self, key: str, spec: dict, outcome: dict) -> None:
         """Insert the finished run ``key`` in one transaction.
 
-        ``outcome`` has ``started_utc``, ``seconds``, ``worker``, ``versions``
+        ``outcome`` has ``started_utc``, ``seconds``, ``cpu_seconds``, ``worker``, ``versions``
         and ``results``. A key that already has a row raises
         sqlite3.IntegrityError, so a row is never overwritten.
         """
         values = (key, *(spec[name] for name in CONFIG_COLUMNS), outcome["started_utc"],
-                  outcome["seconds"], outcome["worker"],
+                  outcome["seconds"], outcome["cpu_seconds"], outcome["worker"],
                   json.dumps(outcome["versions"], sort_keys=True),
                   json.dumps(outcome["results"], allow_nan=False))
         with self._connection:

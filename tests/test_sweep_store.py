@@ -7,7 +7,8 @@ import pytest
 from flowphase.sweeps.config import parse_sweep
 from flowphase.sweeps.store import StoreError, SweepStore
 
-OUTCOME = {"started_utc": "2026-01-01T00:00:00+00:00", "seconds": 1.5, "worker": "w",
+OUTCOME = {"started_utc": "2026-01-01T00:00:00+00:00", "seconds": 1.5, "cpu_seconds": 1.2,
+           "worker": "w",
            "versions": {"numpy": "x"},
            "results": {"records": [{"quantity": "p_hat", "time": 2.0, "simulation": 0.8,
                                     "theory": 0.81, "limit": 0.808}], "grid": [0, 2]}}
@@ -50,7 +51,7 @@ def test_store_of_other_sweep_kept(tmp_path):
     store.insert(first.runs[0].key, first.runs[0].to_dict(), OUTCOME)
     store.close()
     other = _config(tmp_path, seeds=(5,))
-    with pytest.raises(StoreError, match="holds another sweep"):
+    with pytest.raises(StoreError, match="contains another sweep"):
         _open(other)
     reopened = _open(first)
     assert reopened.finished_keys() == {first.runs[0].key}
