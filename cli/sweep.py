@@ -34,9 +34,10 @@ def add_parser(sub):
                         help="worker processes of the local cluster (default: one per core)")
     parser.add_argument("--force", action="store_true",
                         help="replace a store that contains a different sweep (only a "
-                             "flowphase sweep store is ever replaced)")
+                             "flowphase sweep store is ever replaced) and an existing --csv file")
     parser.add_argument("--csv", type=Path, default=None,
-                        help="after the sweep, export every record to this CSV file")
+                        help="after the sweep, export every record to this CSV file "
+                             "(an existing file needs --force)")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     return parser
 
@@ -52,6 +53,9 @@ def run(args) -> int:
         raise ValueError("--workers sets the local cluster; leave it out with --scheduler")
     if args.csv is not None and not args.csv.resolve().parent.is_dir():
         raise ValueError(f"cannot write --csv '{args.csv}': its folder does not exist")
+    if args.csv is not None and args.csv.exists() and not args.force:
+        raise ValueError(f"--csv '{args.csv}' exists already; choose another file or "
+                         "pass --force to replace it")
 
     from flowphase.sweeps.driver import run_sweep
     from flowphase.sweeps.store import SweepStore

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from tqdm.auto import tqdm
 
@@ -50,7 +51,11 @@ def _client(scheduler, workers):
         logging.getLogger("distributed").setLevel(logging.WARNING)
     if scheduler is not None:
         logger.info("connecting to the Dask scheduler at %s", scheduler)
-        client = Client(scheduler, timeout="20s")
+        try:
+            client = Client(scheduler, timeout="20s")
+        except OSError as error:
+            raise OSError(f"cannot connect to the Dask scheduler at {scheduler!r} ({error}); "
+                          "check that it is running and that the address is right") from None
         # A worker started just before may not have registered yet.
         client.wait_for_workers(1, timeout=60)
         return client, None
@@ -73,8 +78,10 @@ def run_sweep(config: SweepConfig, *, store_path=None, scheduler=None, workers=N
     """
     from distributed import as_completed
 
-    store = SweepStore.open(store_path or config.store, config.sweep_id,
-                            {"name": config.name, "grid": config.grid}, force=force)
+    path = Path(store_path or config.store)
+    created = not path.exists()
+    store = SweepStore.open(path, config.sweep_id, {"name": config.name, "grid": config.grid},
+                            force=force)
     try:
         finished = store.finished_keys()
         pending = [run for run in config.runs if run.key not in finished]
@@ -102,6 +109,13 @@ def run_sweep(config: SweepConfig, *, store_path=None, scheduler=None, workers=N
             if cluster is not None:
                 cluster.close()
         return summary
+    except BaseException:
+        # A store created by this call and left without rows is removed, so
+        # a sweep that failed to start leaves no file behind.
+        if created and not store.finished_keys():
+            store.close()
+            path.unlink(missing_ok=True)
+        raise
     finally:
         store.close()
 

@@ -82,3 +82,16 @@ def test_bad_toml_exits_and_writes_nothing(text, message, tmp_path):
     assert message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert sorted(os.listdir(tmp_path)) == ["bad.toml"]
+
+
+def test_existing_csv_kept(tmp_path):
+    config = tmp_path / "sweep.toml"
+    config.write_text("[grid]\nd = [16]\n")
+    (tmp_path / "out.csv").write_text("earlier")
+    result = subprocess.run([sys.executable, "-m", "flowphase", "sweep", str(config),
+                             "--csv", str(tmp_path / "out.csv")],
+                            capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert result.returncode == 2
+    assert "exists already" in result.stderr
+    assert (tmp_path / "out.csv").read_text() == "earlier"
+    assert sorted(os.listdir(tmp_path)) == ["out.csv", "sweep.toml"]

@@ -79,3 +79,17 @@ def test_scheduler_gives_same_numbers(cluster, tmp_path):
     assert len(remote_results) == 4
     assert remote_results == local_results
     assert all(w.startswith("tcp://127.0.0.1:") for w in workers)
+
+
+@pytest.mark.slow
+def test_unreachable_scheduler_writes_nothing(tmp_path):
+    config = tmp_path / "sweep.toml"
+    config.write_text(SWEEP)
+    store = tmp_path / "store.sqlite"
+    result = subprocess.run([sys.executable, "-m", "flowphase", "sweep", str(config),
+                             "--store", str(store), "--no-progress", "--scheduler",
+                             f"tcp://127.0.0.1:{_free_port()}"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert "cannot connect to the Dask scheduler" in result.stderr
+    assert not store.exists()
