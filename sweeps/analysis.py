@@ -7,12 +7,15 @@ so the figures and ``results.json`` show the same numbers.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections import defaultdict
 
 import numpy as np
 
 from flowphase.numerics.rates import fit_rate
+
+logger = logging.getLogger(__name__)
 
 __all__ = ["values_by", "rate_rows", "theory_rate_row", "expected_exponent",
            "sampler_theory_sweep"]
@@ -59,34 +62,52 @@ def expected_exponent(schedule_name, time, quantity, *, p, sigma, kappa):
 
 
 def _verdict(fit, expected):
+    if expected is None:
+        return "no convergence to the target expected"
+    if math.isinf(expected):
+        return "no d-dependence expected (exact at every d)"
     agrees = fit.agrees_with(expected)
     if agrees is None:
         return "no interval (one seed)"
     return "agrees" if agrees else "DISAGREES"
 
 
+def _fit_or_none(dims, values, targets, resamples):
+    try:
+        return fit_rate(dims, values, targets, resamples=resamples).to_dict()
+    except ValueError as error:
+        # An exact value equal to its limit at every d has error 0.
+        logger.info("no rate fit: %s", error)
+        return None
+
+
 def rate_rows(rows, cases, *, resamples=2000):
-    """Fit the rate of each case ``(label, quantity, time, expected, fixed)``.
+    """Fit the rate of each case ``(label, quantity, time, expected, target, fixed)``.
 
     ``fixed`` selects the runs (for example ``schedule="dilated"``). The
-    error is ``|mean simulation - limit|`` with a bootstrap over seeds, and
-    a second fit uses the exact finite-``d`` value (one value per ``d``).
+    error is ``|mean simulation - target|`` with a bootstrap over seeds,
+    where a ``target`` of None means the limit at each ``d``. A second fit
+    uses the exact finite-``d`` value (one value per ``d``). ``expected``
+    is the exponent the theory gives: ``inf`` where the value does not
+    depend on ``d``, and None where no convergence to the target is expected.
     """
     results = []
-    for label, quantity, time, expected, fixed in cases:
+    for label, quantity, time, expected, target, fixed in cases:
         groups = values_by(rows, "d", quantity, time, **fixed)
         dims = [d for d, g in groups.items() if g["simulation"] and g["limit"] is not None]
-        row = {"label": label, "quantity": quantity, "time": time, "expected": expected,
-               "dims": dims}
+        targets = [groups[d]["limit"] if target is None else target for d in dims]
+        row = {"label": label, "quantity": quantity, "time": time, "dims": dims,
+               "expected": None if expected is None or math.isinf(expected) else expected,
+               "expected_text": "-" if expected is None else
+               ("exact" if math.isinf(expected) else f"{expected:g}")}
         try:
-            fit = fit_rate(dims, [groups[d]["simulation"] for d in dims],
-                           [groups[d]["limit"] for d in dims], resamples=resamples)
+            fit = fit_rate(dims, [groups[d]["simulation"] for d in dims], targets,
+                           resamples=resamples)
             row.update(simulation=fit.to_dict(), verdict=_verdict(fit, expected))
         except ValueError as error:
             row.update(simulation=None, verdict=f"no fit: {error}")
-        theory = fit_rate(dims, [[groups[d]["theory"]] for d in dims],
-                          [groups[d]["limit"] for d in dims]) if len(dims) > 1 else None
-        row["theory"] = None if theory is None else theory.to_dict()
+        row["theory"] = _fit_or_none(dims, [[groups[d]["theory"]] for d in dims], targets,
+                                     resamples) if len(dims) > 1 else None
         results.append(row)
     return results
 

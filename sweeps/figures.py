@@ -7,7 +7,8 @@ new output folder and draws, as PNG and PDF:
   the grid limit and the 30-digit continuous-flow limit);
 - ``sigma2_sigma``: ``sigma2_hat`` against ``sigma`` for several ``d``;
 - ``rates_dilated``: overlap errors and ``|p_hat - p_hat_oo|`` against
-  ``d`` with fitted and expected slopes;
+  ``d`` with fitted and expected slopes, and ``rates_linear``: the same on
+  the linear schedule, where ``p_hat`` does not approach ``p``;
 - ``targets_by_schedule``: distance of ``p_hat``, ``sigma2_hat`` and
   ``M(end)`` to the target ``p``, ``sigma^2`` and 1 on both schedules.
 
@@ -32,10 +33,15 @@ logger = logging.getLogger(__name__)
 GENERATOR = "flowphase figures"
 P, SIGMA, KAPPA = 0.8, 1.0, 2.0
 
-#: ``(label, quantity, time)`` of the dilated overlaps whose rates are fitted.
-OVERLAP_CASES = (("c at tau = 0.5", "c", 0.5), ("omega at tau = 0.5", "omega", 0.5),
-                 ("m at tau = 0.5", "m", 0.5), ("c at tau = 1.5", "c", 1.5),
-                 ("m at tau = 1.5", "m", 1.5))
+#: ``(label, quantity, time)`` of the overlaps whose rates are fitted, per schedule.
+OVERLAP_CASES = {
+    "dilated": (("c at tau = 0.5", "c", 0.5), ("m at tau = 0.5", "m", 0.5),
+                ("q at tau = 0.5", "q", 0.5), ("omega at tau = 0.5", "omega", 0.5),
+                ("b at tau = 0.5", "b", 0.5), ("c at tau = 1.5", "c", 1.5),
+                ("m at tau = 1.5", "m", 1.5), ("q at tau = 1.5", "q", 1.5)),
+    "linear": (("c at t = 0.5", "c", 0.5), ("m at t = 0.5", "m", 0.5),
+               ("q at t = 0.5", "q", 0.5)),
+}
 
 #: Expected exponent of ``|p_hat(d) - p_hat_oo|``. NOTE: argued, not
 #: derived. Every Euler step coefficient is a rational function of
@@ -51,7 +57,7 @@ class FigureSizes:
     trained_seeds: tuple = (0, 1, 2)
     sampler_dims: tuple = (256, 1024, 4096)
     sampler_seeds: tuple = (0, 1, 2, 3)
-    sampler_samples: int = 20000
+    sampler_samples: int = 10000
     kappa_d: int = 1024
     kappas: tuple = (0.5, 1.0, 1.5, 2.0, 2.5, 3.0)
     sigma_dims: tuple = (64, 256, 1024)
@@ -69,7 +75,8 @@ def _grids(sizes):
     seeds = list(sizes.sampler_seeds)
     return [
         {"d": list(sizes.trained_dims), "seed": list(sizes.trained_seeds), "steps": 10,
-         "n_samples": 2000, "velocity": "trained", "training": "quick"},
+         "n_samples": 2000, "velocity": "trained", "training": "quick",
+         "schedule": ["dilated", "linear"]},
         {"d": list(sizes.sampler_dims), "seed": seeds, "schedule": ["dilated", "linear"],
          "n_samples": sizes.sampler_samples},
         {"d": [sizes.kappa_d], "seed": seeds[:2], "kappa": list(sizes.kappas)},
@@ -142,10 +149,14 @@ def _sigma2_sigma(plt, rows, sizes, folder):
     return _save(plt, fig, folder, "sigma2_sigma")
 
 
-def _rates_figure(plt, rate_table, folder):
-    n = len(rate_table)
-    fig, axes = plt.subplots(1, n, figsize=(3.3 * n, 3.3), squeeze=False)
-    for ax, row in zip(axes[0], rate_table):
+def _rates_figure(plt, rate_table, folder, name):
+    columns = 3
+    n_rows = -(-len(rate_table) // columns)
+    fig, axes = plt.subplots(n_rows, columns, figsize=(3.4 * columns, 3.0 * n_rows),
+                             squeeze=False)
+    for ax in axes.flat[len(rate_table):]:
+        ax.set_visible(False)
+    for ax, row in zip(axes.flat, rate_table):
         ax.set_title(row["label"], fontsize=9)
         fit = row["simulation"]
         if fit is not None:
@@ -153,17 +164,19 @@ def _rates_figure(plt, rate_table, folder):
             ax.loglog(dims, fit["errors"], "o", color="C0", label="simulation")
             ax.loglog(dims, fit["constant"] * dims ** -fit["exponent"], "C0-", lw=0.8,
                       label=f"fit a={fit['exponent']:.2f}")
-            anchor = fit["errors"][0] * dims[0] ** row["expected"]
-            ax.loglog(dims, anchor * dims ** -row["expected"], "k:",
-                      label=f"expected a={row['expected']:g}")
+            if row["expected"] is not None:
+                anchor = fit["errors"][0] * dims[0] ** row["expected"]
+                ax.loglog(dims, anchor * dims ** -row["expected"], "k:",
+                          label=f"expected a={row['expected']:g}")
         if row["theory"] is not None:
             ax.loglog(row["theory"]["dims"], row["theory"]["errors"], "x", color="C3",
                       label="exact at d")
         ax.set_xlabel("$d$")
         ax.legend(fontsize=6)
-    axes[0, 0].set_ylabel("|value - limit|")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("|value - limit|")
     fig.tight_layout()
-    return _save(plt, fig, folder, "rates_dilated")
+    return _save(plt, fig, folder, name)
 
 
 def _targets_figure(plt, rows, sizes, folder):
@@ -189,17 +202,27 @@ def _targets_figure(plt, rows, sizes, folder):
     return _save(plt, fig, folder, "targets_by_schedule")
 
 
-def rate_table(rows, sizes):
-    """Fit the dilated rates: overlaps of trained runs and ``p_hat`` of exact-velocity runs."""
+def rate_table(rows, sizes, schedule):
+    """Fit the rates on ``schedule``: trained overlaps, and ``p_hat``.
+
+    On the dilated schedule ``p_hat`` of the exact-velocity runs is
+    compared with its limit. On the linear schedule ``p_hat`` of the
+    trained networks is compared with the target ``p``, which it does not
+    approach.
+    """
+    kappa = KAPPA if schedule == "dilated" else 0.0
+    trained = {"velocity": "trained", "schedule": schedule}
     cases = []
-    for label, quantity, time_value in OVERLAP_CASES:
-        expected = analysis.expected_exponent("dilated", time_value, quantity, p=P,
+    for label, quantity, time_value in OVERLAP_CASES[schedule]:
+        expected = analysis.expected_exponent(schedule, time_value, quantity, p=P,
                                               sigma=SIGMA, kappa=KAPPA)
-        cases.append((label, quantity, time_value, expected,
-                      {"velocity": "trained", "schedule": "dilated"}))
-    cases.append(("|p_hat - p_hat_oo|", "p_hat", None, P_HAT_EXPECTED,
-                  {"velocity": "exact", "schedule": "dilated", "kappa": KAPPA,
-                   "sigma": SIGMA, "n_samples": sizes.sampler_samples}))
+        cases.append((label, quantity, time_value, expected, None, trained))
+    if schedule == "dilated":
+        cases.append(("|p_hat - p_hat_oo|", "p_hat", None, P_HAT_EXPECTED, None,
+                      {"velocity": "exact", "schedule": "dilated", "kappa": kappa,
+                       "sigma": SIGMA, "n_samples": sizes.sampler_samples}))
+    else:
+        cases.append(("|p_hat - p|, trained", "p_hat", None, None, P, trained))
     return analysis.rate_rows(rows, cases)
 
 
@@ -223,12 +246,14 @@ def build_figures(rows, sizes, folder):
     from flowphase.report.precise import markdown_section
 
     section, precise = markdown_section((1.0, 2.0, 3.0, 4.0), p=P, sigma=SIGMA, steps=20)
-    tables = {"rates": rate_table(rows, sizes), "theory_rates": theory_rates(sizes),
-              **precise}
+    tables = {"rates": rate_table(rows, sizes, "dilated"),
+              "rates_linear": rate_table(rows, sizes, "linear"),
+              "theory_rates": theory_rates(sizes), **precise}
     names = []
     names += _p_hat_kappa(plt, rows, sizes, folder)
     names += _sigma2_sigma(plt, rows, sizes, folder)
-    names += _rates_figure(plt, tables["rates"], folder)
+    names += _rates_figure(plt, tables["rates"], folder, "rates_dilated")
+    names += _rates_figure(plt, tables["rates_linear"], folder, "rates_linear")
     names += _targets_figure(plt, rows, sizes, folder)
     logger.info("figures drawn in %.1f s", time.perf_counter() - started)
     return names, tables, section
