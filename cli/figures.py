@@ -37,6 +37,10 @@ def add_parser(sub):
                         help="address of a running Dask scheduler (default: local cluster)")
     parser.add_argument("--workers", type=int, default=None,
                         help="worker processes of the local cluster (default: one per core)")
+    parser.add_argument("--store", type=Path, default=None,
+                        help="SQLite store of the built-in sweeps, kept outside the folder "
+                             "so that a rerun skips finished runs (default: a new store "
+                             "inside the folder)")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     return parser
 
@@ -54,6 +58,6 @@ def run(args) -> int:
 
     failed = build_figure_folder(out, quick=args.quick, force=args.force,
                                  scheduler=args.scheduler, workers=args.workers,
-                                 show_progress=not args.no_progress)
+                                 show_progress=not args.no_progress, store=args.store)
     print(f"figures written to {out}/figures.md")
     return 1 if failed else 0

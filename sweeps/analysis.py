@@ -61,7 +61,12 @@ def expected_exponent(schedule_name, time, quantity, *, p, sigma, kappa):
     return float(-exponent)
 
 
-def _verdict(fit, expected):
+#: Width of the 95% interval of ``a`` beyond which a fit cannot test an exponent.
+INCONCLUSIVE_WIDTH = 1.0
+
+
+def _verdict(fit, expected, exact_exponent):
+    """Compare the fitted interval with the expected and the exact finite-``d`` exponent."""
     if expected is None:
         return "no convergence to the target expected"
     if math.isinf(expected):
@@ -69,7 +74,14 @@ def _verdict(fit, expected):
     agrees = fit.agrees_with(expected)
     if agrees is None:
         return "no interval (one seed)"
-    return "agrees" if agrees else "DISAGREES"
+    low, high = fit.interval
+    if high - low > INCONCLUSIVE_WIDTH:
+        return f"inconclusive (interval wider than {INCONCLUSIVE_WIDTH:g})"
+    if agrees:
+        return "agrees"
+    if exact_exponent is not None and fit.agrees_with(exact_exponent):
+        return "DISAGREES; matches the exact finite-d exponent, so not yet asymptotic"
+    return "DISAGREES"
 
 
 def _fit_or_none(dims, values, targets, resamples):
@@ -100,14 +112,20 @@ def rate_rows(rows, cases, *, resamples=2000):
                "expected": None if expected is None or math.isinf(expected) else expected,
                "expected_text": "-" if expected is None else
                ("exact" if math.isinf(expected) else f"{expected:g}")}
+        exact_value = expected is not None and math.isinf(expected)
+        theory = None
+        if len(dims) > 1 and not exact_value:
+            theory = _fit_or_none(dims, [[groups[d]["theory"]] for d in dims], targets,
+                                  resamples)
+        row["theory"] = theory
         try:
             fit = fit_rate(dims, [groups[d]["simulation"] for d in dims], targets,
                            resamples=resamples)
-            row.update(simulation=fit.to_dict(), verdict=_verdict(fit, expected))
+            exact_exponent = None if theory is None else theory["exponent"]
+            row.update(simulation=fit.to_dict(),
+                       verdict=_verdict(fit, expected, exact_exponent))
         except ValueError as error:
             row.update(simulation=None, verdict=f"no fit: {error}")
-        row["theory"] = _fit_or_none(dims, [[groups[d]["theory"]] for d in dims], targets,
-                                     resamples) if len(dims) > 1 else None
         results.append(row)
     return results
 

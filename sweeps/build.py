@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import shutil
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -63,12 +64,14 @@ def _markdown(tables, section, names, sizes, summary, elapsed):
 
 
 def build_figure_folder(out, *, quick=False, force=False, scheduler=None, workers=None,
-                        show_progress=True, sizes=None):
+                        show_progress=True, sizes=None, store=None):
     """Run the built-in sweeps and write the figures folder ``out`` atomically.
 
     ``sizes`` (a :class:`~flowphase.sweeps.figures.FigureSizes`) overrides
-    the grids chosen by ``quick``. Returns the list of failed runs (empty
-    when every run finished).
+    the grids chosen by ``quick``. With ``store`` the sweeps run into that
+    SQLite file, which outlives an interrupted run so that a rerun skips
+    finished runs; a copy goes into the folder. Returns the list of failed
+    runs (empty when every run finished).
     """
     out = Path(out)
     if sizes is None:
@@ -76,16 +79,18 @@ def build_figure_folder(out, *, quick=False, force=False, scheduler=None, worker
     started = time.perf_counter()
     staging = output.staging_folder(out)
     try:
-        store_path = staging / "sweep.sqlite"
+        store_path = Path(store) if store is not None else staging / "sweep.sqlite"
         config = figures.builtin_sweep(sizes, store_path)
         summary = run_sweep(config, scheduler=scheduler, workers=workers,
                             show_progress=show_progress)
-        store = SweepStore.open(store_path, config.sweep_id, {})
+        opened = SweepStore.open(store_path, config.sweep_id, {})
         try:
-            rows = store.rows()
-            store.export_csv(staging / "records.csv")
+            rows = opened.rows()
+            opened.export_csv(staging / "records.csv")
         finally:
-            store.close()
+            opened.close()
+        if store is not None:
+            shutil.copyfile(store_path, staging / "sweep.sqlite")
         names, tables, section = figures.build_figures(rows, sizes, staging)
         elapsed = time.perf_counter() - started
         (staging / "figures.md").write_text(_markdown(tables, section, names, sizes,

@@ -95,6 +95,15 @@ def builtin_sweep(sizes: FigureSizes, store) -> SweepConfig:
     return SweepConfig(name="figures", store=store, grid=grids, runs=tuple(runs))
 
 
+def _log_dims_axis(ax, dims):
+    """Label a logarithmic ``d`` axis at ``dims`` only, without minor labels."""
+    from matplotlib.ticker import NullFormatter
+
+    ax.set_xticks(list(dims))
+    ax.set_xticklabels([str(int(d)) for d in dims], fontsize=7)
+    ax.xaxis.set_minor_formatter(NullFormatter())
+
+
 def _save(plt, fig, folder, name):
     names = []
     for ext in ("png", "pdf"):
@@ -171,10 +180,12 @@ def _rates_figure(plt, rate_table, folder, name):
         if row["theory"] is not None:
             ax.loglog(row["theory"]["dims"], row["theory"]["errors"], "x", color="C3",
                       label="exact at d")
+        if row["dims"]:
+            _log_dims_axis(ax, row["dims"])
         ax.set_xlabel("$d$")
         ax.legend(fontsize=6)
     for ax in axes[:, 0]:
-        ax.set_ylabel("|value - limit|")
+        ax.set_ylabel("|value - limit| (or target)")
     fig.tight_layout()
     return _save(plt, fig, folder, name)
 
@@ -196,6 +207,7 @@ def _targets_figure(plt, rows, sizes, folder):
             limit = list(groups.values())[0]["limit"]
             ax.axhline(abs(limit - target), color=color, ls="--", lw=0.8)
         ax.set_title(f"|{quantity} - target| (dashed: limit)", fontsize=9)
+        _log_dims_axis(ax, dims)
         ax.set_xlabel("$d$")
     axes[0].legend(fontsize=7)
     fig.tight_layout()

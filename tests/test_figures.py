@@ -35,6 +35,7 @@ def test_figures_tiny_run(tmp_path):
     out = tmp_path / "figs"
     failed = build_figure_folder(out, sizes=TINY, workers=2, show_progress=False)
     assert failed == []
+
     results = json.loads((out / "results.json").read_text())
     assert results["generator"] == "flowphase figures"
     expected = {row["label"]: row["expected"] for row in results["rates"]}
@@ -44,21 +45,25 @@ def test_figures_tiny_run(tmp_path):
     assert expected["omega at tau = 0.5"] == 0.5
     assert expected["m at tau = 0.5"] == 1.0
     assert expected["m at tau = 1.5"] == 0.5
+
     texts = {row["label"]: row["expected_text"] for row in results["rates"]}
     assert texts["b at tau = 0.5"] == "exact"
     linear = {row["label"]: row for row in results["rates_linear"]}
     assert linear["c at t = 0.5"]["expected_text"] == "exact"
     assert linear["|p_hat - p|, trained"]["verdict"] == "no convergence to the target expected"
+
     for row in results["rates"]:
         assert row["simulation"]["interval"] is not None, row["label"]
     for row in results["digits"]:
         for name in ("grid_p_hat", "grid_sigma2_hat", "flow_p_hat"):
             assert row[name]["difference"] < 1e-12, (row["kappa"], name)
+
     for name in ("p_hat_kappa", "sigma2_sigma", "rates_dilated", "rates_linear",
                  "targets_by_schedule"):
         assert (out / f"{name}.png").stat().st_size > 0
         assert (out / f"{name}.pdf").stat().st_size > 0
     assert "DISAGREES" in (out / "figures.md").read_text() or "agrees" in (
         out / "figures.md").read_text()
+
     with pytest.raises(OSError, match="appeared while"):
         build_figure_folder(out, sizes=TINY, workers=1, show_progress=False)
