@@ -38,6 +38,13 @@ def add_parser(sub):
     parser.add_argument("--csv", type=Path, default=None,
                         help="after the sweep, export every record to this CSV file "
                              "(an existing file needs --force)")
+    parser.add_argument("--rate", action="append", default=None, metavar="STATISTIC",
+                        help="after the sweep, fit |mean - limit| ~ C d^(-a) of STATISTIC "
+                             "(p_hat, sigma2_hat, M, or an overlap at a grid time such as "
+                             "c@0.5); repeat for several")
+    parser.add_argument("--rates-out", type=Path, default=None,
+                        help="new folder for the --rate fits (default: the store's name "
+                             "with -rates)")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     return parser
 
@@ -61,6 +68,7 @@ def run(args) -> int:
     from flowphase.sweeps.store import SweepStore
 
     store_path = args.store or config.store
+    statistics, rates_out = _rate_request(args, config, store_path)
     summary = run_sweep(config, store_path=store_path, scheduler=args.scheduler,
                         workers=args.workers, force=args.force,
                         show_progress=not args.no_progress)
@@ -74,4 +82,50 @@ def run(args) -> int:
         finally:
             store.close()
         print(f"{lines} records written to {args.csv}")
+    if statistics:
+        store = SweepStore.open(store_path, config.sweep_id, {})
+        try:
+            rows = store.rows()
+        finally:
+            store.close()
+        _write_rates(rows, statistics, rates_out, args.force)
+        print(f"rates written to {rates_out}/rates.md")
     return 1 if summary.failed else 0
+
+
+def _rate_request(args, config, store_path):
+    """Parse ``--rate`` and check the ``--rates-out`` folder before the sweep runs."""
+    from flowphase.report.output import check_destination
+    from flowphase.sweeps.rates_report import parse_statistic
+    from flowphase.sweeps.run import time_grid
+
+    if not args.rate:
+        if args.rates_out is not None:
+            raise ValueError("--rates-out needs at least one --rate STATISTIC")
+        return [], None
+    statistics = [parse_statistic(text) for text in args.rate]
+    times = {round(float(t), 9) for run in config.runs for t in time_grid(run.schedule,
+                                                                          run.steps)[:-1]}
+    for name, time_value in statistics:
+        if time_value is not None and round(time_value, 9) not in times:
+            raise ValueError(f"--rate {name}@{time_value:g}: no run has the grid time "
+                             f"{time_value:g}; pick a time of the sweep's time grid")
+    out = args.rates_out or Path(store_path).with_name(Path(store_path).stem + "-rates")
+    if out.exists() and not args.force:
+        raise ValueError(f"--rates-out '{out}' exists already; choose another folder or "
+                         "pass --force to replace it")
+    check_destination(out, args.force)
+    return statistics, out
+
+
+def _write_rates(rows, statistics, out, force):
+    from flowphase.report import output
+    from flowphase.sweeps.rates_report import write_rates
+
+    staging = output.staging_folder(out)
+    try:
+        write_rates(rows, statistics, staging)
+        output.publish(staging, out, force)
+    except BaseException:
+        output.discard(staging)
+        raise

@@ -25,7 +25,8 @@ class OutputError(OSError):
 GENERATOR = "flowphase report"
 
 #: Values of ``generator`` that ``--force`` accepts, one per output command.
-GENERATORS = (GENERATOR, "flowphase dynamics", "flowphase figures")
+GENERATORS = (GENERATOR, "flowphase dynamics", "flowphase figures",
+              "flowphase sweep rates")
 
 
 def is_report_folder(path: Path) -> bool:

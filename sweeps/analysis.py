@@ -106,20 +106,30 @@ def rate_rows(rows, cases, *, resamples=2000):
     results = []
     for label, quantity, time, expected, target, fixed in cases:
         groups = values_by(rows, "d", quantity, time, **fixed)
-        dims = [d for d, g in groups.items() if g["simulation"] and g["limit"] is not None]
-        targets = [groups[d]["limit"] if target is None else target for d in dims]
-        row = {"label": label, "quantity": quantity, "time": time, "dims": dims,
+        known = {d: g for d, g in groups.items() if g["limit"] is not None}
+        simulated = [d for d, g in known.items() if g["simulation"]]
+        exact_dims = [d for d, g in known.items() if g["theory"] is not None]
+        row = {"label": label, "quantity": quantity, "time": time,
+               "dims": simulated or exact_dims,
                "expected": None if expected is None or math.isinf(expected) else expected,
                "expected_text": "-" if expected is None else
                ("exact" if math.isinf(expected) else f"{expected:g}")}
+
         exact_value = expected is not None and math.isinf(expected)
         theory = None
-        if len(dims) > 1 and not exact_value:
-            theory = _fit_or_none(dims, [[groups[d]["theory"]] for d in dims], targets,
-                                  resamples)
+        if len(exact_dims) > 1 and not exact_value:
+            targets = [known[d]["limit"] if target is None else target for d in exact_dims]
+            theory = _fit_or_none(exact_dims, [[known[d]["theory"]] for d in exact_dims],
+                                  targets, resamples)
         row["theory"] = theory
+
+        if not simulated:
+            row.update(simulation=None, verdict="no simulation (exact values only)")
+            results.append(row)
+            continue
+        targets = [known[d]["limit"] if target is None else target for d in simulated]
         try:
-            fit = fit_rate(dims, [groups[d]["simulation"] for d in dims], targets,
+            fit = fit_rate(simulated, [known[d]["simulation"] for d in simulated], targets,
                            resamples=resamples)
             exact_exponent = None if theory is None else theory["exponent"]
             row.update(simulation=fit.to_dict(),

@@ -24,6 +24,21 @@ def _interval_text(fit):
     return f"[{low:.3f}, {high:.3f}]"
 
 
+def rate_markdown(table) -> str:
+    """Return the Markdown table of rate rows from :func:`flowphase.sweeps.analysis.rate_rows`."""
+    lines = ["| quantity | dims | expected a | fitted a | 95% interval | verdict | exact a |",
+             "|---|---|---|---|---|---|---|"]
+    for row in table:
+        fit, theory = row["simulation"], row["theory"]
+        fitted = "-" if fit is None else f"{fit['exponent']:.3f}"
+        if fit is None and theory is not None:
+            fitted = f"{theory['exponent']:.3f} (exact values)"
+        exact = "-" if theory is None else f"{theory['exponent']:.3f}"
+        lines.append(f"| {row['label']} | {row['dims']} | {row['expected_text']} | "
+                     f"{fitted} | {_interval_text(fit)} | {row['verdict']} | {exact} |")
+    return "\n".join(lines)
+
+
 def _markdown(tables, section, names, sizes, summary, elapsed):
     lines = ["# flowphase figures", "",
              f"p = {figures.P}, sigma = {figures.SIGMA}, kappa = {figures.KAPPA}; "
@@ -39,15 +54,7 @@ def _markdown(tables, section, names, sizes, summary, elapsed):
              "'exact a' also differs from the expected a, these dimensions are not "
              "yet in the asymptotic regime."]
     for title, key in (("Dilated schedule", "rates"), ("Linear schedule", "rates_linear")):
-        lines += ["", f"### {title}", "",
-                  "| quantity | dims | expected a | fitted a | 95% interval | verdict | exact a |",
-                  "|---|---|---|---|---|---|---|"]
-        for row in tables[key]:
-            fit, theory = row["simulation"], row["theory"]
-            fitted = "-" if fit is None else f"{fit['exponent']:.3f}"
-            exact = "-" if theory is None else f"{theory['exponent']:.3f}"
-            lines.append(f"| {row['label']} | {row['dims']} | {row['expected_text']} | "
-                         f"{fitted} | {_interval_text(fit)} | {row['verdict']} | {exact} |")
+        lines += ["", f"### {title}", "", rate_markdown(tables[key])]
     lines += ["", "Exact sampler statistics against their limit on d = "
               f"{list(sizes.theory_dims)} (no sampling noise, expected a = "
               f"{figures.P_HAT_EXPECTED}):", "",

@@ -158,7 +158,8 @@ def _sigma2_sigma(plt, rows, sizes, folder):
     return _save(plt, fig, folder, "sigma2_sigma")
 
 
-def _rates_figure(plt, rate_table, folder, name):
+def rates_figure(plt, rate_table, folder, name):
+    """Draw one log-log panel per rate row: errors, fit, expected slope, exact values."""
     columns = 3
     n_rows = -(-len(rate_table) // columns)
     fig, axes = plt.subplots(n_rows, columns, figsize=(3.4 * columns, 3.0 * n_rows),
@@ -183,7 +184,8 @@ def _rates_figure(plt, rate_table, folder, name):
         if row["dims"]:
             _log_dims_axis(ax, row["dims"])
         ax.set_xlabel("$d$")
-        ax.legend(fontsize=6)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=6)
     for ax in axes[:, 0]:
         ax.set_ylabel("|value - limit| (or target)")
     fig.tight_layout()
@@ -264,8 +266,8 @@ def build_figures(rows, sizes, folder):
     names = []
     names += _p_hat_kappa(plt, rows, sizes, folder)
     names += _sigma2_sigma(plt, rows, sizes, folder)
-    names += _rates_figure(plt, tables["rates"], folder, "rates_dilated")
-    names += _rates_figure(plt, tables["rates_linear"], folder, "rates_linear")
+    names += rates_figure(plt, tables["rates"], folder, "rates_dilated")
+    names += rates_figure(plt, tables["rates_linear"], folder, "rates_linear")
     names += _targets_figure(plt, rows, sizes, folder)
     logger.info("figures drawn in %.1f s", time.perf_counter() - started)
     return names, tables, section

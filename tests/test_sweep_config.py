@@ -95,3 +95,42 @@ def test_existing_csv_kept(tmp_path):
     assert "exists already" in result.stderr
     assert (tmp_path / "out.csv").read_text() == "earlier"
     assert sorted(os.listdir(tmp_path)) == ["out.csv", "sweep.toml"]
+
+
+RATE_ERRORS = [
+    (["--rate", "foo"], "unknown statistic 'foo'"),
+    (["--rate", "c"], "an overlap needs a grid time, e.g. c@0.5"),
+    (["--rate", "p_hat@1"], "p_hat is taken at the end of the grid"),
+    (["--rate", "c@0.33"], "no run has the grid time 0.33"),
+    (["--rates-out", "r"], "--rates-out needs at least one --rate"),
+]
+
+
+@pytest.mark.parametrize("extra, message", RATE_ERRORS, ids=range(len(RATE_ERRORS)))
+def test_bad_rate_writes_nothing(extra, message, tmp_path):
+    config = tmp_path / "sweep.toml"
+    config.write_text("[grid]\nd = [16, 36]\nsteps = 4\n")
+    result = subprocess.run([sys.executable, "-m", "flowphase", "sweep", str(config), *extra],
+                            capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert sorted(os.listdir(tmp_path)) == ["sweep.toml"]
+
+
+def test_rate_of_exact_overlap(tmp_path):
+    import json
+    import math
+
+    config = tmp_path / "sweep.toml"
+    config.write_text("[grid]\nd = [16, 36]\nsteps = 4\nn_samples = 200\n")
+    result = subprocess.run([sys.executable, "-m", "flowphase", "sweep", str(config),
+                             "--no-progress", "--workers", "1", "--rate", "c@0.5"],
+                            capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert result.returncode == 0, result.stderr
+    (row,) = json.loads((tmp_path / "sweep-rates" / "results.json").read_text())["rates"]
+    # c* = beta/(alpha^2 + beta^2) at tau = 0.5 with beta = 1/sqrt(d), and its limit is 0.
+    c_star = [(1 / math.sqrt(d)) / ((1 - 1 / math.sqrt(d)) ** 2 + 1 / d) for d in (16, 36)]
+    slope = -math.log(c_star[1] / c_star[0]) / math.log(36 / 16)
+    assert row["theory"]["exponent"] == pytest.approx(slope, rel=1e-9)
+    assert row["expected"] == 0.5
+    assert (tmp_path / "sweep-rates" / "rates.png").exists()
