@@ -17,7 +17,7 @@ from scipy.special import ndtri
 from tqdm.auto import tqdm
 
 from flowphase.numerics.sampler_stats import phase1_y_map
-from flowphase.report import checks, figures, markdown, precise
+from flowphase.report import checks, figures, markdown, precise, proof_figures
 from flowphase.report.output import (GENERATOR, check_destination, discard, publish,
                                      staging_folder, write_json)
 from flowphase.report.pipeline import (build_grids, limit_values, run_schedule,
@@ -144,6 +144,10 @@ def _build(config, grids, rng, staging, started, show_progress):
                                   config.kappa, staging)),
         ("Distance of the exact optimum to its limit versus d",
          figures.rate_figure(rate_rows, staging)),
+        ("p_hat versus kappa: exact sampler at each d, and its limits (theory only)",
+         proof_figures.kappa_figure(config, staging)),
+        ("sigma2_hat versus sigma: exact sampler at each d, and its limit (theory only)",
+         proof_figures.sigma_figure(config, staging)),
     ]
 
     versions = package_versions()
