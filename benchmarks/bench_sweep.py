@@ -2,9 +2,11 @@
 
 1. Core use: the sweep of ``examples/sweep.toml`` runs into a fresh store
    on a local cluster with 1 worker (the reference) and with 2 workers,
-   each worker a single-threaded process. The script prints the speed-up
-   and the cores the runs used (their summed CPU time over the wall
-   time). Each wall time includes the cluster start and each worker's
+   each worker a single-threaded process. The script prints the speed-up,
+   the number of runs in progress at once (summed run wall times over the
+   sweep's wall time), and the cores the runs obtained (summed CPU times
+   over the wall time), which other processes on a shared machine
+   reduce. Each wall time includes the cluster start and each worker's
    first-use cost (imports, SymPy limits, Numba cache loads), because a
    real sweep pays them too. The load average is printed before and
    after, since the machine may be shared.
@@ -45,10 +47,11 @@ def _results(store):
         connection.close()
 
 
-def _cpu_seconds(store):
+def _run_seconds(store):
+    """Return the summed CPU seconds and wall seconds of the stored runs."""
     connection = sqlite3.connect(store)
     try:
-        return connection.execute("SELECT SUM(cpu_seconds) FROM runs").fetchone()[0]
+        return connection.execute("SELECT SUM(cpu_seconds), SUM(seconds) FROM runs").fetchone()
     finally:
         connection.close()
 
@@ -59,10 +62,19 @@ def _timed_sweep(config, store, **options):
     elapsed = time.perf_counter() - start
     if summary.failed or summary.completed != summary.total:
         raise RuntimeError(f"sweep did not finish: {summary}")
-    cores = _cpu_seconds(store) / elapsed
-    print(f"{summary.workers} worker(s): {elapsed:7.1f} s wall, runs used "
-          f"{cores:.2f} cores on average (CPU seconds of the runs / wall time)")
+    cpu, busy = _run_seconds(store)
+    print(f"{summary.workers} worker(s): {elapsed:7.1f} s wall; runs in progress at once "
+          f"{busy / elapsed:.2f} on average (run wall seconds / sweep wall time); cores "
+          f"obtained {cpu / elapsed:.2f} (run CPU seconds / sweep wall time)")
     return elapsed, summary.workers
+
+
+def _autogroup():
+    try:
+        enabled = Path("/proc/sys/kernel/sched_autogroup_enabled").read_text().strip()
+    except OSError:
+        return "unknown"
+    return "on" if enabled == "1" else "off"
 
 
 def _free_port():
@@ -83,7 +95,8 @@ def _separate_cluster_run(config, store):
                                "--nthreads", "1", "--host", "127.0.0.1", "--no-dashboard"],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        time.sleep(3.0)
+        with distributed.Client(address, timeout="30s") as client:
+            client.wait_for_workers(2, timeout=120)
         return _timed_sweep(config, store, scheduler=address)
     finally:
         for process in (worker, scheduler):
@@ -99,6 +112,9 @@ def main():
           f"{platform.python_version()}, flowphase {flowphase.__version__}, numpy "
           f"{np.__version__}, dask {dask.__version__}, distributed {distributed.__version__}")
     print("load average before: %.2f %.2f %.2f" % os.getloadavg())
+    print(f"kernel autogroup scheduling: {_autogroup()} (when on, CPU time is shared "
+          "fairly between sessions, so all workers of this script together get one "
+          "session's share while other sessions are busy)")
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
         one, _ = _timed_sweep(config, folder / "one.sqlite", workers=1)

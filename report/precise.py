@@ -1,10 +1,11 @@
 """30-digit limits of the generated statistics beside the float64 numerics.
 
-Both ``flowphase report`` and ``flowphase figures`` print these tables:
-the Euler-grid limits of ``p_hat`` and ``sigma2_hat`` and the
-continuous-flow ``p_hat`` of the dilated schedule, evaluated with mpmath
-(``flowphase.theory.precise_limits``) and in double precision, and the
-gap ``p_hat_oo - p`` beside its derived leading term as ``kappa`` grows.
+Both ``flowphase report`` and ``flowphase figures`` print these tables.
+The first has the Euler-grid limits of ``p_hat`` and ``sigma2_hat`` and
+the continuous-flow ``p_hat`` of the dilated schedule, each evaluated with
+mpmath (``flowphase.theory.precise_limits``) and in double precision. The
+second has the gap ``p_hat_oo - p`` beside its derived leading term as
+``kappa`` grows.
 """
 
 import logging
