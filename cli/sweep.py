@@ -34,7 +34,8 @@ def add_parser(sub):
                         help="worker processes of the local cluster (default: one per core)")
     parser.add_argument("--force", action="store_true",
                         help="replace a store that contains a different sweep (only a "
-                             "flowphase sweep store is ever replaced) and an existing --csv file")
+                             "flowphase sweep store is ever replaced), an existing --csv "
+                             "file, and an earlier --rates-out folder")
     parser.add_argument("--csv", type=Path, default=None,
                         help="after the sweep, export every record to this CSV file "
                              "(an existing file needs --force)")
