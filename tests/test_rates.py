@@ -47,3 +47,25 @@ def test_rate_rejects_single_dimension():
 def test_rate_rejects_zero_error():
     with pytest.raises(ValueError, match="exactly 0"):
         fit_rate([64, 256], [[1.0], [1.2]], 1.0)
+
+
+def test_rate_table_exact_overlap(tmp_path):
+    import math
+
+    from flowphase.sweeps.config import RunSpec
+    from flowphase.sweeps.rates_report import rate_table
+    from flowphase.sweeps.run import run_one
+
+    rows = []
+    for d in (16, 36):
+        spec = RunSpec(schedule="dilated", d=d, p=0.8, sigma=1.0, kappa=2.0, steps=4,
+                       seed=0, n_samples=200, velocity="exact", training="none")
+        rows.append({**spec.to_dict(), "run_key": spec.key,
+                     "results": run_one(spec)["results"]})
+    (row,) = rate_table(rows, [("c", 0.5)])
+    # c* = beta/(alpha^2 + beta^2) at tau = 0.5 with beta = 1/sqrt(d), and its limit is 0.
+    c_star = [(1 / math.sqrt(d)) / ((1 - 1 / math.sqrt(d)) ** 2 + 1 / d) for d in (16, 36)]
+    slope = -math.log(c_star[1] / c_star[0]) / math.log(36 / 16)
+    assert row["theory"]["exponent"] == pytest.approx(slope, rel=1e-9)
+    assert row["expected"] == 0.5
+    assert row["verdict"] == "no simulation (exact values only)"

@@ -117,6 +117,7 @@ def test_bad_rate_writes_nothing(extra, message, tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["sweep.toml"]
 
 
+@pytest.mark.slow
 def test_rate_of_exact_overlap(tmp_path):
     import json
     import math

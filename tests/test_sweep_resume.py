@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -81,11 +82,11 @@ def reference(tmp_path_factory):
     config.write_text(SWEEP)
     store = folder / "reference.sqlite"
     _finish(config, store)
-    return config, _rows(store)
+    return config, _rows(store), store
 
 
 def _check_resumed(reference, tmp_path, sig):
-    config, expected = reference
+    config, expected, _ = reference
     store = tmp_path / "interrupted.sqlite"
     stored = _interrupt_midway(config, store, sig)
     assert 1 <= stored < RUNS, f"interrupt was not midway: {stored} of {RUNS} runs stored"
@@ -113,9 +114,9 @@ def test_resume_many_trials(reference, tmp_path, sig, trial):
 
 
 def test_rerun_of_finished_sweep(reference, tmp_path):
-    config, expected = reference
+    config, _, finished = reference
     store = tmp_path / "again.sqlite"
-    _finish(config, store)
+    shutil.copyfile(finished, store)
     before = _rows(store)
     result = subprocess.run(_command(config, store), capture_output=True, text=True,
                             timeout=300)
