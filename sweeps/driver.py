@@ -45,9 +45,10 @@ def _client(scheduler, workers):
     """Return ``(client, cluster)``; ``cluster`` is None for an external scheduler."""
     from distributed import Client, LocalCluster
 
-    # distributed logs every worker start and stop at INFO; keep them unless
-    # flowphase itself logs at debug level (-v).
-    if not logger.isEnabledFor(logging.DEBUG):
+    # distributed logs every worker start and stop at INFO, and a cancelled
+    # task at WARNING; keep them only when flowphase logs at debug level (-v).
+    debug = logger.isEnabledFor(logging.DEBUG)
+    if not debug:
         logging.getLogger("distributed").setLevel(logging.WARNING)
     if scheduler is not None:
         logger.info("connecting to the Dask scheduler at %s", scheduler)
@@ -60,8 +61,13 @@ def _client(scheduler, workers):
         client.wait_for_workers(1, timeout=60)
         return client, None
     n_workers = workers or os.cpu_count() or 1
+    # The scheduler serves its health and metrics routes over HTTP even
+    # without the dashboard; a random port on 127.0.0.1 avoids clashing
+    # with other clusters on the default port 8787.
     cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
-                           host="127.0.0.1", dashboard_address=None)
+                           host="127.0.0.1", dashboard_address=None,
+                           scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+                           silence_logs=logging.DEBUG if debug else logging.ERROR)
     logger.info("started a local Dask cluster with %d workers", n_workers)
     return Client(cluster), cluster
 
