@@ -76,9 +76,9 @@ def build_figure_folder(out, *, quick=False, force=False, scheduler=None, worker
 
     ``sizes`` (a :class:`~flowphase.sweeps.figures.FigureSizes`) overrides
     the grids chosen by ``quick``. With ``store`` the sweeps run into that
-    SQLite file, which outlives an interrupted run so that a rerun skips
-    finished runs; a copy goes into the folder. Returns the list of failed
-    runs (empty when every run finished).
+    SQLite file, which outlives an interrupted run, so a rerun skips
+    finished runs. A copy of it goes into the folder. Returns the list of
+    failed runs (empty when every run finished).
     """
     out = Path(out)
     if sizes is None:

@@ -1,7 +1,7 @@
 """Run a sweep on Dask and commit each finished run to the SQLite store.
 
 By default the sweep starts a ``distributed.LocalCluster`` on 127.0.0.1
-with one single-threaded worker process per core; with ``scheduler`` it
+with one single-threaded worker process per core. With ``scheduler`` it
 connects to an existing Dask scheduler instead. Each pending run is one
 task (:func:`flowphase.sweeps.run.run_one`), and this process inserts
 its row as soon as the task finishes. An interrupted sweep keeps every
@@ -62,8 +62,8 @@ def _client(scheduler, workers):
         return client, None
     n_workers = workers or os.cpu_count() or 1
     # The scheduler serves its health and metrics routes over HTTP even
-    # without the dashboard; a random port on 127.0.0.1 avoids clashing
-    # with other clusters on the default port 8787.
+    # without the dashboard. A free port on 127.0.0.1 avoids a clash with
+    # other clusters on the default port 8787.
     cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
                            host="127.0.0.1", dashboard_address=None,
                            scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},

@@ -1,11 +1,11 @@
 """Convergence rates of chosen statistics over a sweep, as a new folder.
 
-For each requested statistic (``p_hat``, ``sigma2_hat``, ``M``, or an
-overlap at a grid time such as ``c@0.5``) and each configuration of the
-sweep apart from ``d`` and ``seed``, the folder gets the fit
+A statistic is ``p_hat``, ``sigma2_hat``, ``M``, or an overlap at a grid
+time such as ``c@0.5``. For each one and each configuration of the sweep
+apart from ``d`` and ``seed``, the folder gets the fit
 ``|mean over seeds - limit| ~ C d^(-a)`` with its bootstrap interval
-(:func:`flowphase.sweeps.analysis.rate_rows`), the expected exponent, a
-log-log figure per statistic, ``rates.md`` and ``rates.json``.
+(:func:`flowphase.sweeps.analysis.rate_rows`) and the expected exponent.
+It contains ``rates.md``, ``rates.png`` and ``.pdf``, and ``results.json``.
 """
 
 from __future__ import annotations

@@ -76,10 +76,10 @@ def p_hat_flow_expression() -> sp.Expr:
 def p_hat_gap_leading() -> sp.Expr:
     """Derive the leading term of ``p_hat_oo(kappa) - p`` as ``kappa -> oo``.
 
-    ``p`` is written as ``(1 + tanh l)/2``, each ``erfc(z)`` is replaced by
-    its asymptotic series to three terms (the first two give the leading
-    order), the ``exp(-kappa^2/2)`` factor is divided out, and the lowest
-    nonzero term of the series in ``x = 1/kappa`` is kept. Returns an expression in ``kappa``
+    ``p`` is written as ``(1 + tanh l)/2``, and each ``erfc(z)`` is replaced
+    by its asymptotic series to three terms (the first two give the leading
+    order). Then the ``exp(-kappa^2/2)`` factor is divided out, and the
+    lowest nonzero term of the series in ``x = 1/kappa`` is kept. Returns an expression in ``kappa``
     and ``log_odds``.
     """
     z = sp.Symbol("z", positive=True)
