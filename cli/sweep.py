@@ -89,7 +89,9 @@ def run(args) -> int:
             rows = store.rows()
         finally:
             store.close()
-        _write_rates(rows, statistics, rates_out, args.force)
+        configuration = {"name": config.name, "sweep_id": config.sweep_id,
+                         "grid": config.grid, "store": str(store_path)}
+        _write_rates(rows, statistics, rates_out, args.force, configuration)
         print(f"rates written to {rates_out}/rates.md")
     return 1 if summary.failed else 0
 
@@ -119,13 +121,13 @@ def _rate_request(args, config, store_path):
     return statistics, out
 
 
-def _write_rates(rows, statistics, out, force):
+def _write_rates(rows, statistics, out, force, configuration):
     from flowphase.report import output
     from flowphase.sweeps.rates_report import write_rates
 
     staging = output.staging_folder(out)
     try:
-        write_rates(rows, statistics, staging)
+        write_rates(rows, statistics, staging, configuration)
         output.publish(staging, out, force)
     except BaseException:
         output.discard(staging)

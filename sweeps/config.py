@@ -55,6 +55,8 @@ NUMERIC_KEYS = {
     "p": (float, P_MARGIN, 1 - P_MARGIN),
     "sigma": (float, 1e-3, 1e3),
     "kappa": (float, 1e-3, 1e3),
+    # NOTE: the time grid is uniform, with ``steps`` per phase; a sweep
+    # cannot give its own list of grid times.
     "steps": (int, 2, 1000),
     "seed": (int, 0, 2**63 - 1),
     "n_samples": (int, 100, 10**7),

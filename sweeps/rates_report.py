@@ -96,8 +96,12 @@ def rate_table(rows, statistics, resamples=2000):
     return analysis.rate_rows(rows, cases, resamples=resamples)
 
 
-def write_rates(rows, statistics, folder: Path) -> list:
-    """Fit the rates of ``statistics`` and write figure, table and JSON into ``folder``."""
+def write_rates(rows, statistics, folder: Path, configuration: dict | None = None) -> list:
+    """Fit the rates of ``statistics`` and write figure, table and JSON into ``folder``.
+
+    ``configuration`` (the sweep's name, id and grid) is stored in
+    ``results.json`` beside the package versions.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -112,6 +116,10 @@ def write_rates(rows, statistics, folder: Path) -> list:
     text = "# Convergence rates of the sweep\n\n" + rate_markdown(table) + "\n"
     text += "\n".join(f"![{name}]({name})" for name in names if name.endswith(".png")) + "\n"
     (folder / "rates.md").write_text(text, encoding="utf-8")
-    output.write_json(folder / "results.json", {"generator": GENERATOR, "rates": table,
-                                                "figures": names})
+    from flowphase.sweeps.run import package_versions
+
+    output.write_json(folder / "results.json", {
+        "generator": GENERATOR, "configuration": configuration or {},
+        "statistics": [[name, time_value] for name, time_value in statistics],
+        "versions": package_versions(), "rates": table, "figures": names})
     return table
