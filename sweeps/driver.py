@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -133,5 +134,10 @@ def _collect(store, future, spec, summary):
         logger.error("run %s (%s) failed: %s", spec.key, spec, error)
         summary.failed.append((spec, repr(error)))
         return
-    store.insert(spec.key, spec.to_dict(), outcome)
+    try:
+        store.insert(spec.key, spec.to_dict(), outcome)
+    except sqlite3.IntegrityError:
+        # Another sweep process on the same store committed this run first.
+        logger.warning("run %s is already in the store; kept the stored row", spec.key)
+        return
     summary.completed += 1

@@ -82,3 +82,23 @@ def test_store_missing_folder(tmp_path):
                          base=tmp_path)
     with pytest.raises(StoreError, match="does not exist"):
         _open(config)
+
+
+def test_collect_keeps_stored_row(tmp_path):
+    from flowphase.sweeps.driver import SweepSummary, _collect
+
+    class Done:
+        def result(self):
+            return {**OUTCOME, "seconds": 9.0}
+
+    config = _config(tmp_path)
+    store = _open(config)
+    run = config.runs[0]
+    store.insert(run.key, run.to_dict(), OUTCOME)
+    summary = SweepSummary(total=2, skipped=0)
+    _collect(store, Done(), run, summary)
+    assert summary.completed == 0
+    assert summary.failed == []
+    (row,) = store.rows()
+    assert row["seconds"] == 1.5
+    store.close()
