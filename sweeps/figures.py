@@ -33,6 +33,9 @@ logger = logging.getLogger(__name__)
 GENERATOR = "flowphase figures"
 P, SIGMA, KAPPA = 0.8, 1.0, 2.0
 
+#: Generated samples per run of the kappa and sigma sweeps.
+PARAMETER_SAMPLES = 4000
+
 #: ``(label, quantity, time)`` of the overlaps whose rates are fitted, per schedule.
 OVERLAP_CASES = {
     "dilated": (("c at tau = 0.5", "c", 0.5), ("m at tau = 0.5", "m", 0.5),
@@ -79,8 +82,10 @@ def _grids(sizes):
          "schedule": ["dilated", "linear"]},
         {"d": list(sizes.sampler_dims), "seed": seeds, "schedule": ["dilated", "linear"],
          "n_samples": sizes.sampler_samples},
-        {"d": [sizes.kappa_d], "seed": seeds[:2], "kappa": list(sizes.kappas)},
-        {"d": list(sizes.sigma_dims), "seed": [0], "sigma": list(sizes.sigmas)},
+        {"d": [sizes.kappa_d], "seed": seeds[:2], "kappa": list(sizes.kappas),
+         "n_samples": PARAMETER_SAMPLES},
+        {"d": list(sizes.sigma_dims), "seed": [0], "sigma": list(sizes.sigmas),
+         "n_samples": PARAMETER_SAMPLES},
     ]
 
 
@@ -117,7 +122,8 @@ def _p_hat_kappa(plt, rows, sizes, folder):
     from flowphase.theory.precise_limits import p_hat_flow_limit
 
     groups = analysis.values_by(rows, "kappa", "p_hat", d=sizes.kappa_d, schedule="dilated",
-                                velocity="exact", sigma=SIGMA, p=P, steps=20)
+                                velocity="exact", sigma=SIGMA, p=P, steps=20,
+                                n_samples=PARAMETER_SAMPLES)
     kappas = np.array(list(groups))
     fig, ax = plt.subplots(figsize=(6.2, 4.2))
     fine = np.linspace(min(kappas) * 0.8, max(kappas) * 1.1, 120)
@@ -143,7 +149,8 @@ def _sigma2_sigma(plt, rows, sizes, folder):
     fig, ax = plt.subplots(figsize=(6.2, 4.2))
     for color, d in zip(("C0", "C1", "C2", "C3"), sizes.sigma_dims):
         groups = analysis.values_by(rows, "sigma", "sigma2_hat", d=d, schedule="dilated",
-                                    velocity="exact", kappa=KAPPA, p=P, steps=20)
+                                    velocity="exact", kappa=KAPPA, p=P, steps=20,
+                                    n_samples=PARAMETER_SAMPLES)
         sigmas = list(groups)
         ax.plot(sigmas, [g["theory"] for g in groups.values()], "-", color=color, lw=0.8,
                 label=f"exact sampler, d={d}")
