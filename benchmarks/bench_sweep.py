@@ -2,11 +2,11 @@
 
 1. Core use: the sweep of ``examples/sweep.toml`` runs into a fresh store
    on a local cluster with 1 worker (the reference) and with 2 workers,
-   each worker a single-threaded process. The script prints the speed-up,
-   the number of runs in progress at once (summed run wall times over the
-   sweep's wall time), and the cores the runs obtained (summed CPU times
-   over the wall time), which other processes on a shared machine
-   reduce. Each wall time includes the cluster start and each worker's
+   each worker a single-threaded process. The script prints the speed-up
+   and the number of runs in progress at once (summed run wall times over
+   the sweep's wall time). It also prints the cores the runs obtained
+   (summed CPU times over the wall time), which other processes on a
+   shared machine reduce. Each wall time includes the cluster start and each worker's
    first-use cost (imports, SymPy limits, Numba cache loads), because a
    real sweep pays them too. The load average is printed before and
    after, since the machine may be shared.
@@ -117,9 +117,9 @@ def main():
           "session's share while other sessions are busy)")
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
-        one, _ = _timed_sweep(config, folder / "one.sqlite", workers=1)
-        two, count = _timed_sweep(config, folder / "two.sqlite", workers=2)
-        print(f"speed-up of 2 workers over 1: {one / two:.2f}")
+        one_worker, _ = _timed_sweep(config, folder / "one.sqlite", workers=1)
+        two_workers, count = _timed_sweep(config, folder / "two.sqlite", workers=2)
+        print(f"speed-up of 2 workers over 1: {one_worker / two_workers:.2f}")
         print("load average after: %.2f %.2f %.2f" % os.getloadavg())
 
         remote, count = _separate_cluster_run(config, folder / "remote.sqlite")

@@ -92,11 +92,11 @@ def fit_rate(dims, values, targets, *, resamples: int = DEFAULT_RESAMPLES,
         for column, (sample, target) in enumerate(zip(samples, targets)):
             picks = rng.integers(0, len(sample), size=(resamples, len(sample)))
             boot[:, column] = np.abs(sample[picks].mean(axis=1) - target)
-        kept = boot[np.all(boot > 0, axis=1)]
-        if len(kept):
+        positive = boot[np.all(boot > 0, axis=1)]
+        if len(positive):
             # Least-squares slopes of every resample at once.
             centred = log_d - log_d.mean()
-            logs = np.log(kept)
+            logs = np.log(positive)
             slopes = (logs - logs.mean(axis=1, keepdims=True)) @ centred / (centred @ centred)
             low, high = np.percentile(-slopes, [2.5, 97.5])
             interval = (float(low), float(high))
