@@ -17,6 +17,12 @@ from flowphase.numerics.rates import fit_rate
 
 logger = logging.getLogger(__name__)
 
+#: Expected exponent of ``p_hat``, ``sigma2_hat`` and ``M`` against their
+#: limits. NOTE: argued, not derived. Every Euler step coefficient is a
+#: rational function of 1/sqrt(d), so a first-order term in 1/sqrt(d) is
+#: generic.
+SAMPLER_EXPECTED = 0.5
+
 __all__ = ["values_by", "rate_rows", "theory_rate_row", "expected_exponent",
            "sampler_theory_sweep"]
 

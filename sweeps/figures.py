@@ -46,10 +46,8 @@ OVERLAP_CASES = {
                ("q at t = 0.5", "q", 0.5)),
 }
 
-#: Expected exponent of ``|p_hat(d) - p_hat_oo|``. NOTE: argued, not
-#: derived. Every Euler step coefficient is a rational function of
-#: 1/sqrt(d), so a first-order term in 1/sqrt(d) is generic.
-P_HAT_EXPECTED = 0.5
+#: Expected exponent of ``|p_hat(d) - p_hat_oo|``.
+P_HAT_EXPECTED = analysis.SAMPLER_EXPECTED
 
 
 @dataclass(frozen=True)

@@ -20,9 +20,7 @@ __all__ = ["GENERATOR", "parse_statistic", "write_rates"]
 
 GENERATOR = "flowphase sweep rates"
 
-#: Expected exponent of the sampler statistics. NOTE: argued, not derived.
-#: Every Euler step coefficient is a rational function of 1/sqrt(d).
-SAMPLER_EXPECTED = 0.5
+SAMPLER_EXPECTED = analysis.SAMPLER_EXPECTED
 
 GROUP_KEYS = ("schedule", "p", "sigma", "kappa", "steps", "n_samples", "velocity",
               "training")
