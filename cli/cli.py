@@ -10,6 +10,8 @@ from pathlib import Path
 
 from flowphase import __version__
 from flowphase import dynamics, uturn
+from flowphase import figures as figures_command
+from flowphase import sweep as sweep_command
 from flowphase.arguments import finite_number
 
 logger = logging.getLogger("flowphase")
@@ -40,7 +42,8 @@ def _parser():
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{report,derive,dynamics,uturn}")
+    sub = parser.add_subparsers(dest="command", required=True,
+                                metavar="{report,derive,dynamics,uturn,sweep,figures}")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
                         help="log debug messages")
@@ -91,6 +94,8 @@ def _parser():
                         help="data coefficient beta(t) of the custom schedule (needs --alpha)")
     dynamics.add_parser(sub)
     uturn.add_parser(sub)
+    sweep_command.add_parser(sub)
+    figures_command.add_parser(sub)
     return parser
 
 
@@ -174,13 +179,21 @@ def main(argv=None):
             dynamics.run(args)
         elif args.command == "uturn":
             uturn.run(args)
+        elif args.command == "sweep":
+            return sweep_command.run(args)
+        elif args.command == "figures":
+            return figures_command.run(args)
         else:
             _derive(args)
     except (ValueError, OSError) as error:
         print(f"flowphase: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("flowphase: interrupted; no output was written", file=sys.stderr)
+        if args.command == "sweep":
+            print("flowphase: interrupted; finished runs are kept in the store, "
+                  "rerun the same command to resume", file=sys.stderr)
+        else:
+            print("flowphase: interrupted; no output was written", file=sys.stderr)
         return 130
     return 0
 

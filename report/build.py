@@ -17,7 +17,8 @@ from scipy.special import ndtri
 from tqdm.auto import tqdm
 
 from flowphase.numerics.sampler_stats import phase1_y_map
-from flowphase.report import checks, dynamics_section, figures, markdown
+from flowphase.report import (checks, dynamics_section, figures, markdown, precise,
+                              proof_figures)
 from flowphase.report.output import (GENERATOR, check_destination, discard, publish,
                                      staging_folder, write_json)
 from flowphase.report.pipeline import (build_grids, limit_values, run_schedule,
@@ -144,11 +145,18 @@ def _build(config, grids, rng, staging, started, show_progress):
                                   config.kappa, staging)),
         ("Distance of the exact optimum to its limit versus d",
          figures.rate_figure(rate_rows, staging)),
+        ("p_hat versus kappa: exact sampler at each d, and its limits (theory only)",
+         proof_figures.kappa_figure(config, staging)),
+        ("sigma2_hat versus sigma: exact sampler at each d, and its limit (theory only)",
+         proof_figures.sigma_figure(config, staging)),
     ]
 
     logger.info("training dynamics section")
     dynamics_results, dynamics_figures = dynamics_section.run_section(config, staging,
                                                                      show_progress)
+
+    precise_section, precise_tables = precise.markdown_section(
+        (config.kappa,), p=config.p, sigma=config.sigma, steps=config.steps_per_phase)
 
     versions = package_versions()
     (staging / "equations.tex").write_text(to_latex_document(), encoding="utf-8")
@@ -157,6 +165,7 @@ def _build(config, grids, rng, staging, started, show_progress):
     if dynamics_results is not None:
         sections.append("\n".join(dynamics_section.render(dynamics_results)))
         sections.append(markdown.figure_lines(dynamics_figures))
+    sections.append(precise_section)
     text = markdown.render(config, versions, to_markdown(), summary, sampler_rows,
                            rate_rows, figure_list, elapsed, sections)
     (staging / "report.md").write_text(text, encoding="utf-8")
@@ -167,6 +176,7 @@ def _build(config, grids, rng, staging, started, show_progress):
         "versions": versions,
         "elapsed_seconds": elapsed,
         "optimum_rates": rate_rows,
+        "precise_limits": precise_tables,
         "checks": [{k: r[k] for k in ("schedule", "d", "quantity", "time", "error",
                                        "tolerance", "kind", "passed")} for r in checked],
         "records": records,

@@ -28,7 +28,8 @@ class OutputError(OSError):
 GENERATOR = "flowphase report"
 
 #: Values of ``generator`` that ``--force`` accepts, one per output command.
-GENERATORS = (GENERATOR, "flowphase dynamics", "flowphase uturn")
+GENERATORS = (GENERATOR, "flowphase dynamics", "flowphase uturn", "flowphase figures",
+              "flowphase sweep rates")
 
 
 def is_report_folder(path: Path) -> bool:

@@ -70,6 +70,25 @@ def _named_pipe(path):
     os.mkfifo(path / "pipe")
 
 
+def _sweep_file(name, text):
+    """Return a setup that writes the sweep file ``name`` into the folder."""
+
+    def setup(path):
+        (path / name).write_text(text)
+
+    setup.__name__ = f"_sweep_file_{name}"
+    return setup
+
+
+SWEEP_FILES = {
+    "colour.toml": "[grid]\nd = [16]\ncolour = [1]\n",
+    "type.toml": "[grid]\nd = ['a']\n",
+    "range.toml": "[grid]\nd = [16]\np = [2.0]\n",
+    "empty.toml": "[grid]\nd = []\n",
+    "good.toml": "[grid]\nd = [16, 36]\nsteps = 4\n",
+}
+
+
 @dataclass(frozen=True)
 class CliCase:
     """One command line, the text its error must contain, and its setup."""
@@ -136,6 +155,19 @@ CLI_CASES = [
             message="'thesis' is not a flowphase report folder", setup=_foreign_folder),
     CliCase(("report", "--quick", "--out", ".", "--force"),
             message="contains the current folder", setup=_report_in_cwd),
+    CliCase(("sweep", "colour.toml"), message="grid.colour: unknown key",
+            setup=_sweep_file("colour.toml", SWEEP_FILES["colour.toml"])),
+    CliCase(("sweep", "type.toml"), message="grid.d: expected an integer, got 'a' (str)",
+            setup=_sweep_file("type.toml", SWEEP_FILES["type.toml"])),
+    CliCase(("sweep", "range.toml"), message="grid.p: 2.0 is out of range",
+            setup=_sweep_file("range.toml", SWEEP_FILES["range.toml"])),
+    CliCase(("sweep", "empty.toml"), message="grid.d: the list is empty",
+            setup=_sweep_file("empty.toml", SWEEP_FILES["empty.toml"])),
+    CliCase(("sweep", "missing.toml"), message="sweep file 'missing.toml' not found"),
+    CliCase(("sweep", "good.toml", "--rate", "c@0.33"),
+            message="no run has the grid time 0.33",
+            setup=_sweep_file("good.toml", SWEEP_FILES["good.toml"])),
+    CliCase(("figures", "--workers", "0"), message="--workers must be >= 1, got 0"),
     CliCase(("derive", "--alpha", "1 - t"), message="give both --alpha and --beta"),
     CliCase(("derive", "--beta", "t"), message="give both --alpha and --beta"),
     _derive("1 - x", "x", message="name 'x' is not allowed"),
