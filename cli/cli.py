@@ -27,6 +27,15 @@ def _dims(text):
     return tuple(values)
 
 
+def _file_path(text):
+    """Parse a file name, rejecting one that ends in a path separator."""
+    if text.endswith(("/", os.sep)):
+        raise argparse.ArgumentTypeError(
+            f"invalid --out {text!r}: it names a folder; give a file name such as "
+            f"{text}equations.tex")
+    return Path(text)
+
+
 class _Parser(argparse.ArgumentParser):
     """Argument parser whose errors are one line naming the value."""
 
@@ -82,7 +91,7 @@ def _parser():
                     "optimal overlaps, their large-d limits, summary flows) for the "
                     "dilated schedule, or for a custom schedule given by --alpha and "
                     "--beta, and write them as a LaTeX document.")
-    derive.add_argument("--out", type=Path, default=Path("flowphase-equations.tex"),
+    derive.add_argument("--out", type=_file_path, default=Path("flowphase-equations.tex"),
                         help="LaTeX file to write (default flowphase-equations.tex)")
     derive.add_argument("--force", action="store_true", help="replace the file if it exists")
     derive.add_argument("--alpha", default=None,
@@ -135,8 +144,17 @@ def _derive(args):
     if args.alpha is not None:
         schedule = schedule_from_text(args.alpha, args.beta)
     _check_file_destination(args.out, args.force)
-    document = to_latex_document(schedule=schedule)
-    equations = derivation_equations(schedule) if schedule else derivation_equations()
+    try:
+        document = to_latex_document(schedule=schedule)
+        equations = derivation_equations(schedule) if schedule else derivation_equations()
+    except (NotImplementedError, RecursionError, KeyError, TypeError, AttributeError) as error:
+        if schedule is None:
+            raise
+        # SymPy fails in several ways on limits it cannot take; name the cause.
+        raise ValueError(
+            f"SymPy could not derive the large-d limits of the custom schedule "
+            f"({type(error).__name__}: {str(error)[:200]}); try a simpler formula"
+        ) from None
     for label, equation, description in equations:
         print(f"[{label}] {description}")
         print(f"    {equation}")
@@ -188,19 +206,24 @@ def main(argv=None):
     except (ValueError, OSError) as error:
         print(f"flowphase: error: {error}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as interrupt:
+        # 128 + the signal number, as shells report it.
+        code = 143 if isinstance(interrupt, Terminated) else 130
         if args.command == "sweep":
             print("flowphase: interrupted; finished runs are kept in the store, "
                   "rerun the same command to resume", file=sys.stderr)
         else:
             print("flowphase: interrupted; no output was written", file=sys.stderr)
-        return 130
+        return code
     return 0
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so that unfinished output is removed."""
+
+
 def _terminate(signum, frame):
-    """Turn SIGTERM into KeyboardInterrupt, so that unfinished output is removed."""
-    raise KeyboardInterrupt
+    raise Terminated
 
 
 def console_main():

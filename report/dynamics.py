@@ -36,6 +36,11 @@ PHASE_TWO_NAMES = ("c", "m", "q")
 # Phase 2 starts with w along mu, so that sqrt(d) beta omega >> 1 saturates tanh.
 PHASE_ONE_START = (0.0, 0.0, 0.3, 0.2, 0.3, 0.2)
 PHASE_TWO_START = (0.0, 0.3, 0.1, 0.05, 1.2, 1.5)
+#: Supported sigma, as for ``flowphase report``.
+SIGMA_RANGE = (1e-3, 1e3)
+#: Largest number of SGD steps per seed that a run may take: the default
+#: run takes about 3e5, and 1e8 would take hours.
+MAX_SGD_STEPS = 10**8
 #: Arrays of shape ``(n_seeds, d)`` that one SGD step holds at once (an
 #: estimate from ``validation.online_sgd``: samples, parameters, gradients).
 SGD_ROW_ARRAYS = 16
@@ -98,7 +103,18 @@ class DynamicsConfig:
             )
         if self.n_seeds < 1:
             raise ValueError(f"--seeds must be >= 1, got {self.n_seeds}")
+        if not SIGMA_RANGE[0] <= self.sigma <= SIGMA_RANGE[1]:
+            raise ValueError(
+                f"--sigma = {self.sigma} is outside the supported range "
+                f"[{SIGMA_RANGE[0]:g}, {SIGMA_RANGE[1]:g}]; rescale the problem so that "
+                "sigma is of order one")
         self._check_memory()
+        steps = sgd_steps(self)
+        if steps > MAX_SGD_STEPS:
+            raise ValueError(
+                f"the run needs {steps:.3g} SGD steps per seed (T*d/eta summed over its "
+                f"runs), more than {MAX_SGD_STEPS:.0e}; use a larger --eta, a smaller "
+                "--T or smaller --dims")
 
     def _check_memory(self):
         """Raise ValueError when the SGD arrays at the largest ``d`` cannot fit in memory."""

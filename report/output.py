@@ -124,7 +124,7 @@ def publish(staging: Path, path: Path, force: bool) -> None:
         return
     if not force:
         raise OutputError(
-            f"output folder '{path}' appeared while the report ran; rerun "
+            f"output folder '{path}' appeared while this run was going; rerun "
             "with another --out"
         )
     if _exchange(staging, path):

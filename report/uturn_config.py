@@ -12,6 +12,14 @@ import math
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from flowphase.report.config import _physical_memory
+
+
+#: Largest seed: scikit-learn's random_state must lie in [0, 2**32 - 1].
+MAX_SEED = 2**32 - 1
+#: Arrays of shape ``(n_mixture, d)`` the mixture probe holds at once (an estimate).
+MIXTURE_ROW_ARRAYS = 6
+
 
 class UturnConfigError(ValueError):
     """A configuration value of ``flowphase uturn`` is invalid."""
@@ -68,6 +76,10 @@ class UturnConfig:
 
     def __post_init__(self):
         _positive_int("seed", self.seed, 0)
+        if self.seed > MAX_SEED:
+            raise UturnConfigError(
+                f"`seed` (--seed) must be at most {MAX_SEED} (2**32 - 1, the largest seed "
+                f"scikit-learn accepts), got {self.seed}")
         for name in ("hidden", "batch_size", "reference_steps", "n_seeds", "n_repeats",
                      "mnist_pool", "bootstrap"):
             _positive_int(name, getattr(self, name))
@@ -111,6 +123,14 @@ class UturnConfig:
             raise UturnConfigError(
                 f"`autoencoder_d` must be 0 (off) or > kappa**2 = {self.kappa**2:g}, "
                 f"got {self.autoencoder_d}")
+        needed = 8 * MIXTURE_ROW_ARRAYS * self.n_mixture * max(self.dims)
+        available = _physical_memory()
+        if available is not None and needed > available:
+            largest = available // (8 * MIXTURE_ROW_ARRAYS * self.n_mixture)
+            raise UturnConfigError(
+                f"the mixture probe at d={max(self.dims)} with {self.n_mixture} samples needs "
+                f"an estimated {needed / 2**30:.1f} GiB of memory, more than the "
+                f"{available / 2**30:.1f} GiB of this machine; use dimensions up to {largest}")
         taus = self.mixture_taus
         if not taus or any(not 0.0 <= tau < 2.0 for tau in taus) or list(taus) != sorted(set(taus)):
             raise UturnConfigError(

@@ -202,6 +202,15 @@ CLI_CASES = [
     _dynamics("--dims", "256,x", message="invalid --dims '256,x'"),
     _dynamics("--dims", "256,1000000000", message="needs an estimated"),
     _dynamics(message="output folder 'out' exists already", setup=_existing_folder),
+    _dynamics("--eta", "1e-12", message="SGD steps per seed (T*d/eta summed over its runs)"),
+    _dynamics("--sigma", "1e6", message="--sigma = 1000000.0 is outside the supported range"),
+    CliCase(("uturn", "--quick", "--out", "out", "--dims", "1000000000"),
+            message="the mixture probe at d=1000000000 with 500 samples needs an estimated"),
+    CliCase(("uturn", "--quick", "--out", "out", "--seed", "4294967296"),
+            message="`seed` (--seed) must be at most 4294967295"),
+    CliCase(("derive", "--out", "sub/"), message="invalid --out 'sub/': it names a folder"),
+    _derive("1 - t", "t + 1e-300*sin(1e300*t)",
+            message="SymPy could not derive the large-d limits of the custom schedule"),
 ]
 
 

@@ -100,7 +100,7 @@ def test_sigkill_never_leaves_trusted_partial(tmp_path):
 
 
 def test_sigterm_removes_unfinished_folder(tmp_path):
-    """SIGTERM ends a run like Ctrl-C: exit code 130 and no folder left behind."""
+    """SIGTERM ends a run like Ctrl-C: exit code 143 and no folder left behind."""
     environment = dict(os.environ, FLOWPHASE_CACHE_DIR=str(tmp_path / "codegen"))
     out = tmp_path / "out"
     process = _run(out, environment)
@@ -110,7 +110,7 @@ def test_sigterm_removes_unfinished_folder(tmp_path):
         time.sleep(0.2)
     assert _leftovers(tmp_path, "out"), "the run made no staging folder"
     process.send_signal(signal.SIGTERM)
-    assert process.wait(timeout=120) == 130
+    assert process.wait(timeout=120) == 143
     assert "interrupted" in process.stderr.read().decode()
     assert not out.exists()
     assert _leftovers(tmp_path, "out") == []
