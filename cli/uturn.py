@@ -101,7 +101,7 @@ def run(args):
         uniform, phase = row["uniform_ratio_error"], row["phase_aware_ratio_error"]
         print(f"  {row['budget']} steps: class-ratio error uniform {uniform[0]:.3f} "
               f"[{uniform[1]:.3f}, {uniform[2]:.3f}], phase-aware {phase[0]:.3f} "
-              f"[{phase[1]:.3f}, {phase[2]:.3f}]; {verdict(row)}")
+              f"[{phase[1]:.3f}, {phase[2]:.3f}]; {verdict(row, config.n_seeds)}")
     for d, row in results["mixture"]["simulated"].items():
         print(f"mixture d={d}: max |simulation - theory| {row['max_gap']:.4f} "
               f"(max standard error {row['max_standard_error']:.4f}), max paired gap "

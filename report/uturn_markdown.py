@@ -8,13 +8,22 @@ def _interval(values, digits=3):
     return f"{mean:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]"
 
 
-def verdict(summary):
+#: Fewest seeds for a verdict. A paired bootstrap over n seeds has only
+#: C(2n - 1, n) distinct resamples (10 for n = 3), too few for a 95% interval.
+MIN_VERDICT_SEEDS = 5
+
+
+def verdict(summary, n_seeds):
     """Return one sentence on whether phase-aware times lowered the class-ratio error.
 
     The sentence follows the paired bootstrap interval of the ratio of mean
     errors, uniform over phase-aware: above 1 means phase-aware is better.
+    With fewer than :data:`MIN_VERDICT_SEEDS` seeds it gives no verdict.
     """
     ratio, low, high = summary["error_ratio_uniform_over_phase_aware"]
+    if n_seeds < MIN_VERDICT_SEEDS:
+        return (f"no verdict from {n_seeds} seeds (ratio {ratio:.2f}, interval "
+                f"[{low:.2f}, {high:.2f}]); use --seeds {MIN_VERDICT_SEEDS} or more")
     if low > 1.0:
         return (f"phase-aware times gave a lower class-ratio error (ratio {ratio:.2f}, "
                 f"95% interval [{low:.2f}, {high:.2f}], above 1)")
@@ -75,7 +84,7 @@ def render(results):
             f"| {_interval(row['uniform_mmd2'], 4)} | {_interval(row['phase_aware_mmd2'], 4)} |")
     lines += ["", "![experiment](experiment.png)", "", "**Measured outcome.**"]
     for row in results["digits"]["summary"]:
-        lines.append(f"- {row['budget']} steps: {verdict(row)}.")
+        lines.append(f"- {row['budget']} steps: {verdict(row, config['n_seeds'])}.")
     lines += [
         "",
         "The source paper reports a more than fivefold gain in class accuracy on MNIST "

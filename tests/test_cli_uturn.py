@@ -68,7 +68,9 @@ def test_uturn_report_states_measured_numbers(written):
     assert f"**[{low:.3f}, {high:.3f}]**" in text
     ratio, r_low, r_high = results["digits"]["summary"][0]["error_ratio_uniform_over_phase_aware"]
     assert f"{ratio:.2f} [{r_low:.2f}, {r_high:.2f}]" in text
-    if r_low > 1:
+    if results["configuration"]["n_seeds"] < 5:
+        assert "no verdict from" in text
+    elif r_low > 1:
         assert "gave a lower class-ratio error" in text
     elif r_high < 1:
         assert "gave a higher class-ratio error" in text
