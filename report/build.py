@@ -7,9 +7,7 @@ folder and renamed into place at the end.
 """
 
 import logging
-import platform
 import time
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +17,7 @@ from tqdm.auto import tqdm
 from flowphase.numerics.sampler_stats import phase1_y_map
 from flowphase.report import (checks, dynamics_section, figures, markdown, precise,
                               proof_figures)
+from flowphase.report.versions import package_versions
 from flowphase.report.output import (GENERATOR, check_destination, discard, publish,
                                      staging_folder, write_json)
 from flowphase.report.pipeline import (build_grids, limit_values, run_schedule,
@@ -28,17 +27,6 @@ from flowphase.theory.model import optimal_overlaps_numeric
 
 logger = logging.getLogger(__name__)
 
-PACKAGES = ("flowphase", "numpy", "scipy", "sympy", "mpmath", "numba", "matplotlib", "tqdm")
-
-
-def package_versions() -> dict:
-    versions = {"python": platform.python_version()}
-    for name in PACKAGES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = "not installed"
-    return versions
 
 
 def _steps_per_dimension(config, grids):

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import logging
 import math
-import platform
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -169,18 +168,9 @@ def _write_equations(path):
 
 
 def _versions():
-    import matplotlib
-    import numba
-    import numpy
-    import scipy
-    import sympy
+    from flowphase.report.versions import package_versions
 
-    from flowphase import __version__
-
-    return {"flowphase": __version__, "python": platform.python_version(),
-            "numpy": numpy.__version__, "scipy": scipy.__version__,
-            "sympy": sympy.__version__, "numba": numba.__version__,
-            "matplotlib": matplotlib.__version__}
+    return package_versions()
 
 
 def sgd_steps(config) -> int:
@@ -433,25 +423,20 @@ def draw_figures(results, folder):
     import matplotlib.pyplot as plt
 
     names = []
-    for case in results["cases"]:
-        fig = _case_figure(plt, case)
-        stem = f"phase{case['phase']}_{case['time_name']}_{case['time']:g}".replace(".", "p")
+
+    def save(fig, stem):
         for ext in ("png", "pdf"):
             fig.savefig(folder / f"{stem}.{ext}", dpi=120, bbox_inches="tight")
             names.append(f"{stem}.{ext}")
         plt.close(fig)
+
+    for case in results["cases"]:
+        stem = f"phase{case['phase']}_{case['time_name']}_{case['time']:g}".replace(".", "p")
+        save(_case_figure(plt, case), stem)
     if results["eta_shift"] is not None:
-        fig = _eta_figure(plt, results["eta_shift"])
-        for ext in ("png", "pdf"):
-            fig.savefig(folder / f"eta_shift.{ext}", dpi=120, bbox_inches="tight")
-            names.append(f"eta_shift.{ext}")
-        plt.close(fig)
+        save(_eta_figure(plt, results["eta_shift"]), "eta_shift")
     if results["undilated"] is not None:
-        fig = undilated_figure(plt, results["undilated"])
-        for ext in ("png", "pdf"):
-            fig.savefig(folder / f"undilated_window.{ext}", dpi=120, bbox_inches="tight")
-            names.append(f"undilated_window.{ext}")
-        plt.close(fig)
+        save(undilated_figure(plt, results["undilated"]), "undilated_window")
     return names
 
 

@@ -16,7 +16,7 @@ from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
 from flowphase.report import output, uturn_digits, uturn_figures, uturn_markdown, uturn_mixture
-from flowphase.report.build import package_versions
+from flowphase.report.versions import package_versions
 from flowphase.validation import digits
 
 logger = logging.getLogger(__name__)

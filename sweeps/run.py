@@ -22,11 +22,9 @@ gives the same numbers on any worker.
 from __future__ import annotations
 
 import math
-import platform
 import socket
 import time
 from datetime import datetime, timezone
-from importlib import metadata
 from types import SimpleNamespace
 
 import numpy as np
@@ -45,13 +43,9 @@ PACKAGES = ("flowphase", "numpy", "scipy", "sympy", "mpmath", "numba", "dask",
 
 def package_versions() -> dict:
     """Return the Python version and the versions of the packages a run uses."""
-    versions = {"python": platform.python_version()}
-    for name in PACKAGES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = "not installed"
-    return versions
+    from flowphase.report.versions import package_versions as versions_of
+
+    return versions_of(PACKAGES)
 
 
 def time_grid(schedule: str, steps: int) -> np.ndarray:
