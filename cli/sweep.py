@@ -59,6 +59,9 @@ def run(args) -> int:
         raise ValueError(f"--workers must be >= 1, got {args.workers}")
     if args.workers is not None and args.scheduler is not None:
         raise ValueError("--workers sets the local cluster; leave it out with --scheduler")
+    store_path = args.store or config.store
+    if args.csv is not None:
+        _check_csv(args.csv, store_path, args.config)
     if args.csv is not None and not args.csv.resolve().parent.is_dir():
         raise ValueError(f"cannot write --csv '{args.csv}': its folder does not exist")
     if args.csv is not None and args.csv.exists() and not args.force:
@@ -68,7 +71,6 @@ def run(args) -> int:
     from flowphase.sweeps.driver import run_sweep
     from flowphase.sweeps.store import SweepStore
 
-    store_path = args.store or config.store
     statistics, rates_out = _rate_request(args, config, store_path)
     summary = run_sweep(config, store_path=store_path, scheduler=args.scheduler,
                         workers=args.workers, force=args.force,
@@ -94,6 +96,17 @@ def run(args) -> int:
         _write_rates(rows, statistics, rates_out, args.force, configuration)
         print(f"rates written to {rates_out}/rates.md")
     return 1 if summary.failed else 0
+
+
+def _check_csv(csv_path, store_path, config_path):
+    """Raise ValueError when ``--csv`` would replace the store, the sweep file or a folder."""
+    target = Path(csv_path).resolve()
+    for label, other in (("the sweep store", store_path), ("the sweep file", config_path)):
+        if target == Path(other).resolve():
+            raise ValueError(f"--csv '{csv_path}' is {label}; choose another file name")
+    if target.is_dir():
+        raise ValueError(f"--csv '{csv_path}' is a folder; give a file name such as "
+                         f"{Path(csv_path) / 'sweep.csv'}")
 
 
 def _rate_request(args, config, store_path):

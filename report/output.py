@@ -66,9 +66,9 @@ def check_destination(path: Path, force: bool) -> None:
             )
         if not is_report_folder(path):
             raise OutputError(
-                f"'{path}' is not a flowphase report folder (no results.json "
-                "written by flowphase report); --force replaces only earlier "
-                "reports, so choose another --out"
+                f"'{path}' is not a flowphase output folder (no results.json "
+                "written by a flowphase command); --force replaces only those, "
+                "so choose another output folder"
             )
     parent = path.resolve().parent
     if not parent.exists():

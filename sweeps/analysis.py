@@ -129,6 +129,10 @@ def rate_rows(rows, cases, *, resamples=2000):
                                   targets, resamples)
         row["theory"] = theory
 
+        if not known:
+            row.update(simulation=None, verdict="no finite d -> oo limit to fit against")
+            results.append(row)
+            continue
         if not simulated:
             row.update(simulation=None, verdict="no simulation (exact values only)")
             results.append(row)

@@ -41,6 +41,10 @@ else:  # pragma: no cover - exercised only on Python 3.10
 __all__ = ["RunSpec", "SweepConfig", "SweepConfigError", "load_sweep", "parse_sweep"]
 
 
+
+#: Most runs one sweep may expand to; larger grids are split by the user.
+MAX_RUNS = 100_000
+
 class SweepConfigError(ValueError):
     """A sweep file is invalid; the message names the key and the allowed values."""
 
@@ -217,7 +221,13 @@ def parse_sweep(data: dict, base: Path = Path(".")) -> SweepConfig:
     grid = {key: _grid_values(key, grid_raw.get(key, default))
             for key, default in DEFAULTS.items()}
     names = list(DEFAULTS)
+    size = math.prod(len(grid[key]) for key in names)
+    if size > MAX_RUNS:
+        raise SweepConfigError(
+            f"grid: {size} combinations, more than the {MAX_RUNS} a sweep may have; "
+            "split it into several sweeps")
     runs = []
+    seen = set()
     for values in itertools.product(*(grid[key] for key in names)):
         run = RunSpec(**dict(zip(names, values)))
         # The optimiser sizes do not matter for the exact velocity.
@@ -226,7 +236,8 @@ def parse_sweep(data: dict, base: Path = Path(".")) -> SweepConfig:
         # The linear schedule has no kappa; 0 marks it as unused.
         if run.schedule == "linear":
             run = replace(run, kappa=0.0)
-        if run not in runs:
+        if run not in seen:
+            seen.add(run)
             runs.append(run)
     runs = tuple(runs)
     for run in runs:

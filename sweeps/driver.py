@@ -86,11 +86,12 @@ def run_sweep(config: SweepConfig, *, store_path=None, scheduler=None, workers=N
     from distributed import as_completed
 
     path = Path(store_path or config.store)
-    created = not path.exists()
-    store = SweepStore.open(path, config.sweep_id, {"name": config.name, "grid": config.grid},
-                            force=force)
+    metadata = {"name": config.name, "grid": config.grid}
+    # An existing store is checked now; a new one is created only once the
+    # cluster is up, so a sweep that cannot start leaves no file behind.
+    store = SweepStore.open(path, config.sweep_id, metadata, force=force) if path.exists() else None
     try:
-        finished = store.finished_keys()
+        finished = store.finished_keys() if store is not None else set()
         pending = [run for run in config.runs if run.key not in finished]
         summary = SweepSummary(total=len(config.runs), skipped=len(config.runs) - len(pending))
         logger.info("%d runs, %d finished earlier", summary.total, summary.skipped)
@@ -99,14 +100,19 @@ def run_sweep(config: SweepConfig, *, store_path=None, scheduler=None, workers=N
         client, cluster = _client(scheduler, workers)
         futures = {}
         try:
+            if store is None:
+                store = SweepStore.open(path, config.sweep_id, metadata, force=force)
             summary.workers = len(client.scheduler_info()["workers"])
             futures = {client.submit(run_one, spec, key=f"flowphase-run-{spec.key}",
                                      pure=False): spec for spec in pending}
             with tqdm(total=summary.total, initial=summary.skipped, desc="sweep",
                       unit="run", disable=not show_progress) as bar:
-                for future in as_completed(futures):
-                    spec = futures[future]
+                for future in as_completed(list(futures)):
+                    spec = futures.pop(future)
                     _collect(store, future, spec, summary)
+                    # Release the result, so that a lost worker does not make
+                    # the scheduler compute a committed run again.
+                    future.release()
                     bar.update(1)
         except BaseException:
             client.cancel(list(futures))
@@ -116,15 +122,9 @@ def run_sweep(config: SweepConfig, *, store_path=None, scheduler=None, workers=N
             if cluster is not None:
                 cluster.close()
         return summary
-    except BaseException:
-        # A store created by this call and left without rows is removed, so
-        # a sweep that failed to start leaves no file behind.
-        if created and not store.finished_keys():
-            store.close()
-            path.unlink(missing_ok=True)
-        raise
     finally:
-        store.close()
+        if store is not None:
+            store.close()
 
 
 def _collect(store, future, spec, summary):

@@ -86,6 +86,9 @@ def rate_table(rows, statistics, resamples=2000):
             matching = [row for row in rows if all(row[k] == v for k, v in group.items())]
             if len({row["d"] for row in matching}) < 2:
                 continue
+            # A grid time of one schedule may not be on another's grid.
+            if time_value is not None and not _has_time(matching, name, time_value):
+                continue
             cases.append((_label(name, time_value, group), name, time_value,
                           _expected(name, time_value, group), None, group))
     if not cases:

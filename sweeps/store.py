@@ -62,6 +62,24 @@ def _is_sweep_store(path: Path) -> bool:
     return row is not None and row[0] == GENERATOR
 
 
+def _check_integrity(path: Path) -> None:
+    """Raise StoreError when SQLite finds the store at ``path`` damaged."""
+    try:
+        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            result = connection.execute("PRAGMA quick_check").fetchall()
+        finally:
+            connection.close()
+    except sqlite3.DatabaseError as error:
+        result = [(str(error),)]
+    if result != [("ok",)]:
+        lines = [line for line in str(result[0][0]).splitlines() if not line.startswith("***")]
+        first = (lines or ["no detail"])[0][:200]
+        raise StoreError(
+            f"store '{path}' is damaged ({first}); move it aside and rerun to "
+            "compute the sweep again")
+
+
 class SweepStore:
     """An open sweep store; use :meth:`open` to create or reopen one."""
 
@@ -85,6 +103,7 @@ class SweepStore:
                     f"'{path}' exists and is not a flowphase sweep store; choose "
                     "another store path (--store or sweep.store)"
                 )
+            _check_integrity(path)
             stored = cls._stored_sweep_id(path)
             if stored != sweep_id:
                 if not force:
@@ -144,6 +163,13 @@ class SweepStore:
 
     def rows(self) -> list[dict]:
         """Return every run as a dict, with ``versions`` and ``results`` decoded."""
+        try:
+            return self._rows()
+        except sqlite3.DatabaseError as error:
+            raise StoreError(f"cannot read store '{self.path}': {error}; it may be "
+                             "damaged, so move it aside and rerun") from None
+
+    def _rows(self) -> list[dict]:
         cursor = self._connection.execute("SELECT * FROM runs ORDER BY run_key")
         names = [column[0] for column in cursor.description]
         rows = []
@@ -166,6 +192,17 @@ class SweepStore:
         path = Path(path)
         tmp = path.with_name(path.name + ".tmp")
         count = 0
+        # A failure while writing removes the temporary file.
+        try:
+            count = self._write_csv(tmp, rows, header)
+            tmp.replace(path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        return count
+
+    def _write_csv(self, tmp, rows, header) -> int:
+        count = 0
         with tmp.open("w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
             writer.writerow(header)
@@ -175,7 +212,6 @@ class SweepStore:
                                      row["seconds"], record["quantity"], record["time"],
                                      record["simulation"], record["theory"], record["limit"]])
                     count += 1
-        tmp.replace(path)
         return count
 
     def close(self) -> None:

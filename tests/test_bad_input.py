@@ -152,7 +152,7 @@ CLI_CASES = [
     CliCase(("report", "--quick", "--out", "missing/out"),
             message="its parent folder"),
     CliCase(("report", "--quick", "--out", "thesis", "--force"),
-            message="'thesis' is not a flowphase report folder", setup=_foreign_folder),
+            message="'thesis' is not a flowphase output folder", setup=_foreign_folder),
     CliCase(("report", "--quick", "--out", ".", "--force"),
             message="contains the current folder", setup=_report_in_cwd),
     CliCase(("sweep", "colour.toml"), message="grid.colour: unknown key",

@@ -72,7 +72,7 @@ def test_report_force_keeps_foreign_folder(tmp_path):
     (out / "chapter.tex").write_text("draft")
     result = run_cli("report", "--quick", "--out", str(out), "--force", cwd=tmp_path)
     assert result.returncode == 2
-    assert "not a flowphase report folder" in result.stderr
+    assert "not a flowphase output folder" in result.stderr
     assert (out / "chapter.tex").read_text() == "draft"
 
 

@@ -135,3 +135,29 @@ def test_rate_of_exact_overlap(tmp_path):
     assert row["theory"]["exponent"] == pytest.approx(slope, rel=1e-9)
     assert row["expected"] == 0.5
     assert (tmp_path / "sweep-rates" / "rates.png").exists()
+
+
+@pytest.mark.parametrize("target, message", [("store.sqlite", "is the sweep store"),
+                                             ("sweep.toml", "is the sweep file"),
+                                             ("folder", "is a folder")])
+def test_csv_never_replaces_inputs(target, message, tmp_path):
+    config = tmp_path / "sweep.toml"
+    config.write_text("[grid]\nd = [16]\n")
+    (tmp_path / "store.sqlite").write_bytes(b"earlier store")
+    (tmp_path / "folder").mkdir()
+    before = {name: (tmp_path / name).read_bytes() for name in ("sweep.toml", "store.sqlite")}
+    result = subprocess.run([sys.executable, "-m", "flowphase", "sweep", str(config),
+                             "--store", str(tmp_path / "store.sqlite"),
+                             "--csv", str(tmp_path / target), "--force"],
+                            capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert result.returncode == 2
+    assert message in result.stderr
+    for name, content in before.items():
+        assert (tmp_path / name).read_bytes() == content
+    assert sorted(os.listdir(tmp_path)) == ["folder", "store.sqlite", "sweep.toml"]
+
+
+def test_huge_grid_rejected(tmp_path):
+    values = list(range(2, 2 + 400))
+    with pytest.raises(SweepConfigError, match="more than the 100000 a sweep may have"):
+        parse_sweep({"grid": {"d": values, "seed": values}}, base=tmp_path)

@@ -102,3 +102,22 @@ def test_collect_keeps_stored_row(tmp_path):
     (row,) = store.rows()
     assert row["seconds"] == 1.5
     store.close()
+
+
+def test_damaged_store_rejected(tmp_path):
+    """A store whose table pages are overwritten fails SQLite's check on reopening."""
+    config = _config(tmp_path, seeds=tuple(range(400)))
+    store = _open(config)
+    for run in config.runs:
+        store.insert(run.key, run.to_dict(), OUTCOME)
+    store.close()
+    data = bytearray(config.store.read_bytes())
+    page = 4096
+    # Pages 1 to 4 hold the header and the meta table, which stay readable.
+    for number in range(5, len(data) // page - 1, 2):
+        offset = number * page + 100
+        data[offset:offset + 1792] = bytes(range(256)) * 7
+    config.store.write_bytes(bytes(data))
+    with pytest.raises(StoreError, match="is damaged") as raised:
+        _open(config)
+    assert len(str(raised.value)) < 400
