@@ -16,10 +16,10 @@ SWEEP = """
 name = "resume"
 
 [grid]
-d = [16, 36]
+d = [256, 1024]
 seed = [0, 1, 2]
 steps = [4]
-n_samples = [300]
+n_samples = [4000]
 """
 RUNS = 6
 
