@@ -113,7 +113,8 @@ def test_damaged_store_rejected(tmp_path):
     store.close()
     data = bytearray(config.store.read_bytes())
     page = 4096
-    # Pages 1 to 4 hold the header and the meta table, which stay readable.
+    # The first five pages (header, schema, meta table) stay intact, so the
+    # file still opens as a sweep store.
     for number in range(5, len(data) // page - 1, 2):
         offset = number * page + 100
         data[offset:offset + 1792] = bytes(range(256)) * 7
