@@ -85,6 +85,8 @@ def run_sweep(config: SweepConfig, *, store_path=None, scheduler=None, workers=N
     """
     from distributed import as_completed
 
+    if scheduler is None:
+        _check_memory(config, workers or os.cpu_count() or 1)
     path = Path(store_path or config.store)
     metadata = {"name": config.name, "grid": config.grid}
     # An existing store is checked now; a new one is created only once the
@@ -125,6 +127,28 @@ def run_sweep(config: SweepConfig, *, store_path=None, scheduler=None, workers=N
     finally:
         if store is not None:
             store.close()
+
+
+#: Arrays of ``n_samples * d`` float64 values one run holds at once (an
+#: estimate from the sampler: the samples, the velocity and two work arrays).
+RUN_ARRAYS = 4
+
+
+def _check_memory(config, n_workers):
+    """Raise ValueError when the largest runs on ``n_workers`` local workers cannot fit."""
+    from flowphase.report.config import _physical_memory
+
+    available = _physical_memory()
+    if available is None or not config.runs:
+        return
+    largest = max(run.n_samples * run.d for run in config.runs)
+    needed = 8 * RUN_ARRAYS * largest * n_workers
+    if needed > available:
+        raise ValueError(
+            f"the sweep's largest run needs an estimated {needed / n_workers / 2**30:.1f} GiB "
+            f"of memory, {needed / 2**30:.1f} GiB on {n_workers} workers at once, more than "
+            f"the {available / 2**30:.1f} GiB of this machine; use fewer --workers, fewer "
+            "samples or smaller d")
 
 
 def _collect(store, future, spec, summary):

@@ -86,6 +86,7 @@ SWEEP_FILES = {
     "range.toml": "[grid]\nd = [16]\np = [2.0]\n",
     "empty.toml": "[grid]\nd = []\n",
     "good.toml": "[grid]\nd = [16, 36]\nsteps = 4\n",
+    "big.toml": "[grid]\nd = [1000000]\nn_samples = [500]\n",
 }
 
 
@@ -164,6 +165,9 @@ CLI_CASES = [
     CliCase(("sweep", "empty.toml"), message="grid.d: the list is empty",
             setup=_sweep_file("empty.toml", SWEEP_FILES["empty.toml"])),
     CliCase(("sweep", "missing.toml"), message="sweep file 'missing.toml' not found"),
+    CliCase(("sweep", "big.toml", "--workers", "2"),
+            message="the sweep's largest run needs an estimated 14.9 GiB of memory",
+            setup=_sweep_file("big.toml", SWEEP_FILES["big.toml"])),
     CliCase(("sweep", "good.toml", "--rate", "c@0.33"),
             message="no run has the grid time 0.33",
             setup=_sweep_file("good.toml", SWEEP_FILES["good.toml"])),
