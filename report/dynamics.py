@@ -35,6 +35,9 @@ PHASE_TWO_NAMES = ("c", "m", "q")
 # Phase 2 starts with w along mu, so that sqrt(d) beta omega >> 1 saturates tanh.
 PHASE_ONE_START = (0.0, 0.0, 0.3, 0.2, 0.3, 0.2)
 PHASE_TWO_START = (0.0, 0.3, 0.1, 0.05, 1.2, 1.5)
+#: Points at which the ODE solutions are stored and drawn (the SGD is
+#: recorded at ``n_records`` times).
+N_CURVE = 101
 #: Supported sigma, as for ``flowphase report``.
 SIGMA_RANGE = (1e-3, 1e3)
 #: Largest number of SGD steps per seed that a run may take: the default
@@ -323,13 +326,14 @@ def _phase_one_case(config, tau, progress=None):
 
     start = np.array(PHASE_ONE_START)
     times = np.linspace(0.0, config.T_end, config.n_records)
+    curve = np.linspace(0.0, config.T_end, N_CURVE)
     params = sgd_ode.phase_one_params(config.kappa, tau, config.eta, config.p,
                                       max_slope=MAX_SLOPE)
     solution = _checked(sgd_ode.integrate_phase_one(
         start, _ode_end(config), params, max_slope=MAX_SLOPE), "phase-1", config.eta)
     case = {"phase": 1, "time_name": "tau", "time": tau, "names": PHASE_ONE_NAMES,
-            "start": list(start), "times": times.tolist(),
-            "ode": {"limit": dense_eval(solution, times).tolist()}, "sgd": {}}
+            "start": list(start), "times": times.tolist(), "ode_times": curve.tolist(),
+            "ode": {"limit": dense_eval(solution, curve).tolist()}, "sgd": {}}
     # The finite-d ODEs add v = u.w/d, which starts at m omega.
     finite_start = np.append(start, start[2] * start[4])
     for d in config.dims:
@@ -341,7 +345,7 @@ def _phase_one_case(config, tau, progress=None):
         finite = _checked(sgd_finite_d.integrate_finite_d(
             finite_start, _ode_end(config), finite_params), f"finite-d phase-1 (d={d})",
             config.eta)
-        case["ode"][f"finite_d_{d}"] = dense_eval(finite, times)[:, :6].tolist()
+        case["ode"][f"finite_d_{d}"] = dense_eval(finite, curve)[:, :6].tolist()
         references = {"limit": dense_eval(solution, run.times),
                       "finite_d": dense_eval(finite, run.times)[:, :6]}
         case["sgd"][str(d)] = _summary(run.overlaps, references)
@@ -359,6 +363,7 @@ def _phase_two_case(config, t, progress=None):
     start = np.array(PHASE_TWO_START)
     reduced_start = start[[0, 2, 3]]
     times = np.linspace(0.0, config.T_end, config.n_records)
+    curve = np.linspace(0.0, config.T_end, N_CURVE)
 
     def integrate(d):
         params = sgd_phase_two.phase_two_params(config.kappa, t, config.sigma, d)
@@ -367,14 +372,14 @@ def _phase_two_case(config, t, progress=None):
 
     limit = integrate(None)
     case = {"phase": 2, "time_name": "t", "time": t, "names": PHASE_TWO_NAMES,
-            "start": list(start), "times": times.tolist(),
-            "ode": {"limit": dense_eval(limit, times).tolist()}, "sgd": {}}
+            "start": list(start), "times": times.tolist(), "ode_times": curve.tolist(),
+            "ode": {"limit": dense_eval(limit, curve).tolist()}, "sgd": {}}
     for d in config.dims:
         shift = config.kappa / math.sqrt(d)
         alpha, beta = (1.0 - shift) * (1.0 - t), shift + (1.0 - shift) * t
         run = _run_sgd(config, d, alpha, beta, start, times, progress)
         finite = integrate(d)
-        case["ode"][f"finite_d_{d}"] = dense_eval(finite, times).tolist()
+        case["ode"][f"finite_d_{d}"] = dense_eval(finite, curve).tolist()
         references = {"limit": dense_eval(limit, run.times),
                       "finite_d": dense_eval(finite, run.times)}
         case["sgd"][str(d)] = _summary(run.overlaps[:, :, [0, 2, 3]], references)
@@ -473,11 +478,11 @@ def _case_figure(plt, case):
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     limit = np.array(case["ode"]["limit"])
     for index, (axis, name) in enumerate(zip(axes, labels)):
-        axis.plot(case["times"], limit[:, index], color="black", label="ODE, d -> oo")
+        axis.plot(case["ode_times"], limit[:, index], color="black", label="ODE, d -> oo")
         for color, (d, row) in zip(colors, case["sgd"].items()):
             finite = case["ode"].get(f"finite_d_{d}")
             if finite is not None:
-                axis.plot(case["times"], np.array(finite)[:, index], color=color,
+                axis.plot(case["ode_times"], np.array(finite)[:, index], color=color,
                           linestyle="--", label=f"ODE, d={d}")
             axis.plot(row["times"], np.array(row["mean"])[:, index], "o", color=color,
                       markersize=3, label=f"SGD, d={d}")

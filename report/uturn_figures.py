@@ -38,7 +38,7 @@ def digits_uturn_figure(plt, probe, folder):
     axis.set_xlabel("start time t0 (0 = noise, 1 = data)")
     axis.set_ylabel("fraction whose class flips")
     axis.set_xlim(0, 1)
-    axis.legend(fontsize=7, loc="upper right")
+    axis.legend(fontsize=7, loc="center right")
     axis.set_title("U-turn on the 0/1 digits")
     fig.tight_layout()
     return _save(plt, fig, folder, "uturn_digits")
