@@ -50,26 +50,27 @@ class StoreError(OSError):
     """The store belongs to another sweep, is not a sweep store, or cannot be written."""
 
 
+def _read(path: Path, query: str) -> list:
+    """Run ``query`` on the store at ``path`` opened read-only and return all rows."""
+    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return connection.execute(query).fetchall()
+    finally:
+        connection.close()
+
+
 def _is_sweep_store(path: Path) -> bool:
     try:
-        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        try:
-            row = connection.execute("SELECT value FROM meta WHERE key = 'generator'").fetchone()
-        finally:
-            connection.close()
+        rows = _read(path, "SELECT value FROM meta WHERE key = 'generator'")
     except sqlite3.Error:
         return False
-    return row is not None and row[0] == GENERATOR
+    return rows == [(GENERATOR,)]
 
 
 def _check_integrity(path: Path) -> None:
     """Raise StoreError when SQLite finds the store at ``path`` damaged."""
     try:
-        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        try:
-            result = connection.execute("PRAGMA quick_check").fetchall()
-        finally:
-            connection.close()
+        result = _read(path, "PRAGMA quick_check")
     except sqlite3.DatabaseError as error:
         result = [(str(error),)]
     if result != [("ok",)]:
@@ -134,12 +135,8 @@ class SweepStore:
 
     @staticmethod
     def _stored_sweep_id(path: Path) -> str | None:
-        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        try:
-            row = connection.execute("SELECT value FROM meta WHERE key = 'sweep_id'").fetchone()
-        finally:
-            connection.close()
-        return None if row is None else row[0]
+        rows = _read(path, "SELECT value FROM meta WHERE key = 'sweep_id'")
+        return rows[0][0] if rows else None
 
     def finished_keys(self) -> set[str]:
         """Return the run keys that have a row."""
