@@ -43,7 +43,7 @@ SIGMA_RANGE = (1e-3, 1e3)
 #: Largest number of SGD steps per seed that a run may take: the default
 #: run takes about 3e5, and 1e8 would take hours.
 MAX_SGD_STEPS = 10**8
-#: Arrays of shape ``(n_seeds, d)`` that one SGD step holds at once (an
+#: Arrays of shape ``(n_seeds, d)`` that one SGD step keeps at once (an
 #: estimate from ``validation.online_sgd``: samples, parameters, gradients).
 SGD_ROW_ARRAYS = 16
 #: Closest distance of p to 0 or 1. At p = 1e-4 the phase-1 Newton fixed
@@ -77,6 +77,7 @@ class DynamicsConfig:
             value = getattr(self, name)
             if not math.isfinite(value):
                 raise ValueError(f"{name} must be a finite number, got {value}")
+
         if not 0.0 < self.p < 1.0:
             raise ValueError(f"--p must lie in (0, 1), got {self.p}")
         if not P_MARGIN <= self.p <= 1.0 - P_MARGIN:
@@ -90,6 +91,12 @@ class DynamicsConfig:
                 f"--sigma, --kappa and --eta must be > 0, got sigma={self.sigma}, "
                 f"kappa={self.kappa}, eta={self.eta}"
             )
+        if not SIGMA_RANGE[0] <= self.sigma <= SIGMA_RANGE[1]:
+            raise ValueError(
+                f"--sigma = {self.sigma} is outside the supported range "
+                f"[{SIGMA_RANGE[0]:g}, {SIGMA_RANGE[1]:g}]; rescale the problem so that "
+                "sigma is of order one")
+
         if not self.T_end > 0.0:
             raise ValueError(f"--T must be > 0, got {self.T_end}")
         if not self.dims or min(self.dims) <= self.kappa**2:
@@ -105,12 +112,12 @@ class DynamicsConfig:
             )
         if self.n_seeds < 1:
             raise ValueError(f"--seeds must be >= 1, got {self.n_seeds}")
-        if not SIGMA_RANGE[0] <= self.sigma <= SIGMA_RANGE[1]:
-            raise ValueError(
-                f"--sigma = {self.sigma} is outside the supported range "
-                f"[{SIGMA_RANGE[0]:g}, {SIGMA_RANGE[1]:g}]; rescale the problem so that "
-                "sigma is of order one")
+
         self._check_memory()
+        self._check_steps()
+
+    def _check_steps(self):
+        """Raise ValueError when the SGD runs would take more than ``MAX_SGD_STEPS`` steps."""
         steps = sgd_steps(self)
         if steps > MAX_SGD_STEPS:
             raise ValueError(

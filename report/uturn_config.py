@@ -17,7 +17,7 @@ from flowphase.report.config import _physical_memory
 
 #: Largest seed: scikit-learn's random_state must lie in [0, 2**32 - 1].
 MAX_SEED = 2**32 - 1
-#: Arrays of shape ``(n_mixture, d)`` the mixture probe holds at once (an estimate).
+#: Arrays of shape ``(n_mixture, d)`` that the mixture probe keeps at once (an estimate).
 MIXTURE_ROW_ARRAYS = 6
 
 

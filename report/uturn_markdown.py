@@ -8,7 +8,7 @@ def _interval(values, digits=3):
     return f"{mean:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]"
 
 
-#: Fewest seeds for a verdict. A paired bootstrap over n seeds has only
+#: Smallest number of seeds that gets a verdict. A paired bootstrap over n seeds has only
 #: C(2n - 1, n) distinct resamples (10 for n = 3), too few for a 95% interval.
 MIN_VERDICT_SEEDS = 5
 

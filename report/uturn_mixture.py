@@ -7,9 +7,9 @@ training grid and sampled with Euler steps on that grid, the sampler the
 autoencoders were built for. The exact denoiser on the same Euler grid
 separates their training error from the time discretisation.
 The largest gap to the ``d -> oo`` curve is reported per ``d``, beside
-the Monte Carlo standard error of the simulated rates, and so is the
-largest paired gap to the limit process run on the same draws, whose
-error is much smaller.
+the Monte Carlo standard error of the simulated rates. So is the largest
+paired gap to the limit process run on the same draws, whose error is
+much smaller.
 """
 
 from __future__ import annotations

@@ -89,9 +89,11 @@ def run_sweep(config: SweepConfig, *, store_path=None, scheduler=None, workers=N
         _check_memory(config, workers or os.cpu_count() or 1)
     path = Path(store_path or config.store)
     metadata = {"name": config.name, "grid": config.grid}
-    # An existing store is checked now; a new one is created only once the
+    # An existing store is checked now. A new one is created only once the
     # cluster is up, so a sweep that cannot start leaves no file behind.
-    store = SweepStore.open(path, config.sweep_id, metadata, force=force) if path.exists() else None
+    store = None
+    if path.exists():
+        store = SweepStore.open(path, config.sweep_id, metadata, force=force)
     try:
         finished = store.finished_keys() if store is not None else set()
         pending = [run for run in config.runs if run.key not in finished]
@@ -129,7 +131,7 @@ def run_sweep(config: SweepConfig, *, store_path=None, scheduler=None, workers=N
             store.close()
 
 
-#: Arrays of ``n_samples * d`` float64 values one run holds at once (an
+#: Arrays of ``n_samples * d`` float64 values one run keeps at once (an
 #: estimate from the sampler: the samples, the velocity and two work arrays).
 RUN_ARRAYS = 4
 

@@ -115,8 +115,8 @@ def _store(path: Path, value) -> None:
 def disk_cached(function):
     """Cache the result of the argument-free derivation ``function`` on disk.
 
-    Use below ``functools.lru_cache``, so that a process reads the file at
-    most once.
+    Stack it below ``functools.lru_cache``: then each process reads the
+    file at most once.
     """
     name = f"{function.__module__}.{function.__qualname__}"
 
