@@ -434,13 +434,12 @@ def draw_figures(results, folder):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from flowphase.report.figures import save_figure
+
     names = []
 
     def save(fig, stem):
-        for ext in ("png", "pdf"):
-            fig.savefig(folder / f"{stem}.{ext}", dpi=120, bbox_inches="tight")
-            names.append(f"{stem}.{ext}")
-        plt.close(fig)
+        names.extend(save_figure(fig, folder, stem))
 
     for case in results["cases"]:
         stem = f"phase{case['phase']}_{case['time_name']}_{case['time']:g}".replace(".", "p")

@@ -28,7 +28,8 @@ def _select(records, **fields):
     return [r for r in records if all(r[k] == v for k, v in fields.items())]
 
 
-def _save(fig, folder, name):
+def save_figure(fig, folder, name):
+    """Write ``fig`` as ``name.png`` and ``name.pdf`` into ``folder``, close it, return the names."""
     paths = []
     for ext in ("png", "pdf"):
         path = folder / f"{name}.{ext}"
@@ -60,7 +61,7 @@ def overlaps_figure(records, schedule, dims, folder):
     for ax in axes[1]:
         ax.set_xlabel(r"$\tau$" if schedule == "dilated" else "$t$")
     fig.suptitle(f"Autoencoder overlaps on the {schedule} schedule")
-    return _save(fig, folder, f"overlaps_{schedule}")
+    return save_figure(fig, folder, f"overlaps_{schedule}")
 
 
 def sampler_figure(records, dims, folder):
@@ -84,7 +85,7 @@ def sampler_figure(records, dims, folder):
         ax.set_xlabel("$d$")
         ax.set_title(LABELS[quantity] + r" (dashed: $d\to\infty$)")
     axes[0].legend(fontsize=7)
-    return _save(fig, folder, "sampler_statistics")
+    return save_figure(fig, folder, "sampler_statistics")
 
 
 def histogram_figure(y_by_d, exact_by_d, p, kappa, folder):
@@ -109,7 +110,7 @@ def histogram_figure(y_by_d, exact_by_d, p, kappa, folder):
         ax.set_ylabel("density")
     axes[0, 0].legend(fontsize=8)
     fig.tight_layout()
-    return _save(fig, folder, "y_histogram")
+    return save_figure(fig, folder, "y_histogram")
 
 
 def rate_figure(rate_rows, folder):
@@ -123,7 +124,7 @@ def rate_figure(rate_rows, folder):
     ax.set_xlabel("$d$")
     ax.set_ylabel("|exact optimum - limit|")
     ax.legend(fontsize=7)
-    return _save(fig, folder, "optimum_rate")
+    return save_figure(fig, folder, "optimum_rate")
 
 
 def slope(d, distance):

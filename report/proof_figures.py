@@ -15,7 +15,7 @@ import math
 import numpy as np
 
 from flowphase.numerics.sampler_stats import sampler_statistics
-from flowphase.report.figures import _save, plt
+from flowphase.report.figures import plt, save_figure
 from flowphase.theory.precise_limits import p_hat_flow_limit
 from flowphase.theory.schedules import dilated_schedule
 
@@ -51,7 +51,7 @@ def kappa_figure(config, folder):
     ax.set_xlabel(r"$\kappa$")
     ax.set_ylabel(r"$\hat p$")
     ax.legend(fontsize=7)
-    return _save(fig, folder, "p_hat_kappa_theory")
+    return save_figure(fig, folder, "p_hat_kappa_theory")
 
 
 def sigma_figure(config, folder):
@@ -71,4 +71,4 @@ def sigma_figure(config, folder):
     ax.set_xlabel(r"$\sigma$")
     ax.set_ylabel(r"$\hat\sigma^2$")
     ax.legend(fontsize=7)
-    return _save(fig, folder, "sigma2_sigma_theory")
+    return save_figure(fig, folder, "sigma2_sigma_theory")

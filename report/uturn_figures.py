@@ -10,12 +10,9 @@ SCHEME_LABELS = {"uniform": "uniform times", "phase_aware": "phase-aware times"}
 
 
 def _save(plt, fig, folder, stem):
-    names = []
-    for ext in ("png", "pdf"):
-        fig.savefig(folder / f"{stem}.{ext}", dpi=120, bbox_inches="tight")
-        names.append(f"{stem}.{ext}")
-    plt.close(fig)
-    return names
+    from flowphase.report.figures import save_figure
+
+    return save_figure(fig, folder, stem)
 
 
 def digits_uturn_figure(plt, probe, folder):

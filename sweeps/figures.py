@@ -108,12 +108,9 @@ def _log_dims_axis(ax, dims):
 
 
 def _save(plt, fig, folder, name):
-    names = []
-    for ext in ("png", "pdf"):
-        fig.savefig(folder / f"{name}.{ext}", dpi=120, bbox_inches="tight")
-        names.append(f"{name}.{ext}")
-    plt.close(fig)
-    return names
+    from flowphase.report.figures import save_figure
+
+    return save_figure(fig, folder, name)
 
 
 def _p_hat_kappa(plt, rows, sizes, folder):
